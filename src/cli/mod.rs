@@ -1,0 +1,82 @@
+//! Command-line interface: clap definitions and dispatch, one module per command.
+
+mod schema;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success, no changes.
+    Ok = 0,
+    /// Invalid manifests, blocked items, refused apply, any failure.
+    Error = 1,
+    /// Success with changes present (plan --detailed-exitcode, drift).
+    Changes = 2,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "orgform",
+    version,
+    about = "Manage an Encord Organization as code: validate, plan, apply.",
+    long_about = "orgform keeps an Encord Organization (users, roles, groups, project tags, \
+the metadata schema, Index folders and resource access) as YAML in a git repository, \
+validates it offline, plans the difference against the live org, and applies it safely.\n\n\
+Exit codes: 0 success / no changes, 1 error, 2 success with changes present."
+)]
+pub struct Cli {
+    /// Run as if orgform was started in DIR (like `git -C`); orgform.yaml is looked up there.
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// When to colour output on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the manifests offline and report every problem with file:line:column.
+    Validate(validate::Args),
+    /// Print the JSON Schemas of the manifest and config formats.
+    Schema(schema::Args),
+}
+
+/// Settings every command reads, decided once from the global flags.
+pub struct Globals {
+    pub dir: PathBuf,
+    pub color: bool,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let globals = Globals {
+        dir: cli.dir.unwrap_or_else(|| PathBuf::from(".")),
+        color,
+    };
+    match cli.command {
+        Command::Validate(args) => validate::run(&globals, args),
+        Command::Schema(args) => schema::run(&globals, args),
+    }
+}

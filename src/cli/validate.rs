@@ -1,0 +1,114 @@
+//! `orgform validate`: load and check the manifests offline.
+
+use clap::ValueEnum;
+
+use super::{Exit, Globals};
+use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::manifest::{self, ManifestFile, Repo};
+use crate::validate::{self, Mode};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format: `text` for terminals, `json` for tools, `github` for workflow annotations.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Github,
+}
+
+pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
+    let repo = manifest::load_repo(&globals.dir)?;
+    let diagnostics = check(&repo);
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    match args.format {
+        Format::Text => {
+            for d in &diagnostics {
+                eprintln!(
+                    "{}",
+                    diagnostic::render_text(d, &repo.sources, globals.color)
+                );
+            }
+            eprintln!("{}", loaded_summary(&repo.files, &repo.manifests));
+            eprintln!("{}", verdict(&diagnostics));
+        }
+        Format::Json => {
+            let report = diagnostic::json_report(&diagnostics, &repo.sources);
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Github => {
+            for d in &diagnostics {
+                println!("{}", diagnostic::render_github(d, &repo.sources));
+            }
+        }
+    }
+    Ok(if ok { Exit::Ok } else { Exit::Error })
+}
+
+/// Loader diagnostics plus every validation check, in file order.
+pub fn check(repo: &Repo) -> Vec<Diagnostic> {
+    let mut all = repo.diagnostics.clone();
+    all.extend(validate::validate(
+        &repo.manifests,
+        &repo.config,
+        Mode::Manifests,
+    ));
+    diagnostic::sort(&mut all);
+    all
+}
+
+/// "Loaded 6 files: 17 users, 4 groups, ..." — what validate saw, so a missing file shows.
+pub fn loaded_summary(files: &[String], m: &ManifestFile) -> String {
+    fn count_folders(f: &[crate::yaml::Spanned<manifest::FolderSpec>]) -> usize {
+        f.iter().map(|x| 1 + count_folders(&x.folders)).sum()
+    }
+    let counts = [
+        (m.users.len(), "user", "users"),
+        (m.groups.len(), "group", "groups"),
+        (m.project_tags.len(), "project tag", "project tags"),
+        (m.metadata_schema.0.len(), "metadata key", "metadata keys"),
+        (count_folders(&m.folders), "folder", "folders"),
+        (m.projects.len(), "project", "projects"),
+        (m.datasets.len(), "dataset", "datasets"),
+        (m.ontologies.len(), "ontology", "ontologies"),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(n, one, many)| plural(*n, one, many))
+        .collect();
+    format!(
+        "Loaded {}: {}",
+        plural(files.len(), "manifest file", "manifest files"),
+        parts.join(", ")
+    )
+}
+
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn verdict(diagnostics: &[Diagnostic]) -> String {
+    let count = |s: Severity| diagnostics.iter().filter(|d| d.severity == s).count();
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    let tail = format!(
+        "{}, {}",
+        plural(warnings, "warning", "warnings"),
+        plural(notes, "note", "notes")
+    );
+    if errors == 0 {
+        format!("valid ({tail})")
+    } else {
+        format!(
+            "invalid: {}, {tail}; nothing was sent to the org",
+            plural(errors, "error", "errors")
+        )
+    }
+}

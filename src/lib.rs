@@ -1,0 +1,14 @@
+//! orgform: an Encord Organization as code.
+//!
+//! Data flows one way: [`manifest`] (YAML → spanned types) → [`validate`] (offline
+//! checks) → plan → render / apply → provider. [`diagnostic`] carries every problem
+//! with its file:line:column.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod manifest;
+pub mod model;
+pub mod schema;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,11 @@
+//! Manifests: a directory of `*.yaml` files (from the working tree or a git ref) →
+//! one merged [`ManifestFile`] whose every node knows its file:line:column.
+//!
+//! Loading never stops at the first problem: a broken entry is reported and skipped,
+//! and the rest of the file is still read, so `validate` shows everything at once.
+
+mod load;
+mod types;
+
+pub use load::{LoadError, Repo, load_manifest_text, load_repo, load_repo_files};
+pub use types::*;

@@ -1,0 +1,17 @@
+//! The domain: what an Organization is made of, in the platform's words.
+
+pub mod email;
+mod roles;
+
+pub use roles::*;
+
+/// A user's type when the manifest does not say: internal when the email's domain is
+/// one of the organization's email domains, external otherwise (SPEC §2).
+pub fn default_user_type<'a>(email: &str, domains: impl IntoIterator<Item = &'a str>) -> UserType {
+    let d = email::domain(email);
+    if domains.into_iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+        UserType::Internal
+    } else {
+        UserType::External
+    }
+}

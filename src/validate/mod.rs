@@ -1,0 +1,196 @@
+//! Offline validation: named checks over the merged manifests and config.
+//!
+//! Each check looks at one concern and pushes every problem it finds; all checks run,
+//! so one `validate` shows everything. No check needs the live org — what does
+//! (admins missing from the manifests, unknown projects, ...) belongs to the planner.
+
+mod folders;
+mod groups;
+mod metadata;
+mod resources;
+mod tags;
+mod users;
+
+use std::collections::HashMap;
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Origin, Rule};
+use crate::manifest::ManifestFile;
+use crate::model::email;
+
+/// What is being validated: an org repository's manifests, or a sandbox state file
+/// (which may also set invitation status and describe projects to create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Manifests,
+    SandboxState,
+}
+
+/// Names longer than this are refused (the web app's inputs are far shorter).
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// The manifests, with lookups every check needs.
+pub struct Context<'a> {
+    pub manifests: &'a ManifestFile,
+    pub config: &'a Config,
+    pub mode: Mode,
+    /// Declared users by normalized email → first declaration.
+    pub users: HashMap<String, Origin>,
+    /// Declared groups by name → first declaration.
+    pub groups: HashMap<&'a str, Origin>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(manifests: &'a ManifestFile, config: &'a Config, mode: Mode) -> Self {
+        let mut users = HashMap::new();
+        for u in &manifests.users {
+            users
+                .entry(email::normalize(&u.email))
+                .or_insert(u.email.origin);
+        }
+        let mut groups = HashMap::new();
+        for g in &manifests.groups {
+            groups.entry(g.name.as_str()).or_insert(g.name.origin);
+        }
+        Context {
+            manifests,
+            config,
+            mode,
+            users,
+            groups,
+        }
+    }
+
+    /// Whether `email` is a declared user or left alone by `policy.unmanaged`.
+    pub fn knows_user(&self, email_addr: &str) -> bool {
+        self.users.contains_key(&email::normalize(email_addr))
+            || self.config.policy.unmanaged.user(email_addr)
+    }
+
+    /// Reports a reference to a user that is not declared.
+    pub fn check_user_ref(
+        &self,
+        what: &str,
+        email_addr: &str,
+        origin: Origin,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if !email::is_valid(email_addr) {
+            out.push(invalid_email(email_addr, origin));
+        } else if !self.knows_user(email_addr) {
+            out.push(
+                Diagnostic::error(
+                    Rule::UserUnknown,
+                    format!("{what} `{email_addr}` is not a declared user"),
+                )
+                .at(origin)
+                .help("add the user to `users:`, fix the spelling, or cover it with a `policy.unmanaged.users` pattern"),
+            );
+        }
+    }
+}
+
+pub fn invalid_email(email_addr: &str, origin: Origin) -> Diagnostic {
+    Diagnostic::error(
+        Rule::EmailInvalid,
+        format!("`{email_addr}` is not a valid email address"),
+    )
+    .at(origin)
+    .help("write it as name@domain.tld")
+}
+
+/// Reports an empty or overlong name.
+pub fn check_name(what: &str, name: &str, origin: Origin, out: &mut Vec<Diagnostic>) {
+    if name.trim().is_empty() {
+        out.push(
+            Diagnostic::error(Rule::InvalidValue, format!("{what} name must not be empty"))
+                .at(origin),
+        );
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        out.push(
+            Diagnostic::error(
+                Rule::InvalidValue,
+                format!(
+                    "{what} name is {} characters long; at most {MAX_NAME_CHARS} are allowed",
+                    name.chars().count()
+                ),
+            )
+            .at(origin),
+        );
+    } else if name != name.trim() {
+        out.push(
+            Diagnostic::error(
+                Rule::InvalidValue,
+                format!("{what} name `{name}` starts or ends with white space"),
+            )
+            .at(origin)
+            .help("remove the surrounding spaces"),
+        );
+    }
+}
+
+/// Reports every declaration after the first of the same key, naming all places.
+pub fn report_duplicates<'k>(
+    items: impl IntoIterator<Item = (String, &'k str, Origin)>,
+    rule: Rule,
+    what: &str,
+    note: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut seen: HashMap<String, Vec<(&'k str, Origin)>> = HashMap::new();
+    let mut order = Vec::new();
+    for (key, shown, origin) in items {
+        let places = seen.entry(key.clone()).or_default();
+        if places.is_empty() {
+            order.push(key);
+        }
+        places.push((shown, origin));
+    }
+    for key in order {
+        let places = &seen[&key];
+        if places.len() < 2 {
+            continue;
+        }
+        let (first_name, first) = places[0];
+        for (name, origin) in &places[1..] {
+            let mut d = Diagnostic::error(
+                rule,
+                if *name == first_name {
+                    format!("{what} `{name}` is declared more than once{note}")
+                } else {
+                    format!("{what} `{name}` clashes with `{first_name}`{note}")
+                },
+            )
+            .at(*origin)
+            .related(first, "first declared");
+            for (_, other) in places[1..].iter().filter(|(_, o)| o != origin) {
+                d = d.related(*other, "also declared");
+            }
+            out.push(d.help("keep one declaration and remove or rename the others"));
+        }
+    }
+}
+
+type Check = fn(&Context<'_>, &mut Vec<Diagnostic>);
+
+/// Every check, by name. They are independent and all of them run.
+const CHECKS: &[(&str, Check)] = &[
+    ("users", users::check),
+    ("groups", groups::check),
+    ("project-tags", tags::check),
+    ("metadata-schema", metadata::check),
+    ("folders", folders::check),
+    ("resources", resources::check),
+    ("renames", groups::check_renames),
+    ("policy", users::check_policy),
+];
+
+/// Runs every check and returns the diagnostics in file order.
+pub fn validate(manifests: &ManifestFile, config: &Config, mode: Mode) -> Vec<Diagnostic> {
+    let cx = Context::new(manifests, config, mode);
+    let mut out = Vec::new();
+    for (_, check) in CHECKS {
+        check(&cx, &mut out);
+    }
+    out
+}
