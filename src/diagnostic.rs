@@ -264,9 +264,11 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> S
         ),
         paint("1", &diagnostic.message)
     );
+    let gutter = diagnostic
+        .origin
+        .map_or(String::new(), |o| " ".repeat(o.line.to_string().len()));
     if let Some(origin) = diagnostic.origin {
         let line_no = origin.line.to_string();
-        let gutter = " ".repeat(line_no.len());
         out.push_str(&format!(
             "{gutter}{} {}\n",
             paint("1;34", "-->"),
@@ -290,12 +292,12 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> S
     }
     for (origin, label) in &diagnostic.related {
         out.push_str(&format!(
-            "  = note: {label} at {}\n",
+            "{gutter} = note: {label} at {}\n",
             sources.locate(*origin)
         ));
     }
     if let Some(help) = &diagnostic.help {
-        out.push_str(&format!("  = help: {help}\n"));
+        out.push_str(&format!("{gutter} = help: {help}\n"));
     }
     out
 }

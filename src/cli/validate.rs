@@ -56,6 +56,7 @@ pub fn check(repo: &Repo) -> Vec<Diagnostic> {
         &repo.manifests,
         &repo.config,
         Mode::Manifests,
+        &repo.salvaged,
     ));
     diagnostic::sort(&mut all);
     all

@@ -41,6 +41,16 @@ pub struct Repo {
     pub sources: Sources,
     /// Loader diagnostics (syntax, unknown fields, wrong types); validation adds more.
     pub diagnostics: Vec<Diagnostic>,
+    /// Keys of entries that failed to load, so references to them are not reported too.
+    pub salvaged: Salvaged,
+}
+
+/// The natural keys of entries that could not be read (already reported).
+#[derive(Debug, Default, Clone)]
+pub struct Salvaged {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub project_tags: Vec<String>,
 }
 
 /// Loads `orgform.yaml` and the manifests from the working tree at `root`.
@@ -98,6 +108,7 @@ fn load_files_into(repo: &mut Repo, files: Vec<(String, Vec<u8>)>) {
             &mut repo.sources,
             &mut repo.manifests,
             &mut repo.diagnostics,
+            &mut repo.salvaged,
         );
         repo.files.push(display);
     }
@@ -194,6 +205,7 @@ pub fn load_manifest_text(
     sources: &mut Sources,
     out: &mut ManifestFile,
     diags: &mut Vec<Diagnostic>,
+    salvaged: &mut Salvaged,
 ) {
     let Some(node) = parse_file(display, bytes, sources, diags) else {
         return;
@@ -220,13 +232,19 @@ pub fn load_manifest_text(
             continue;
         };
         match section.as_str() {
-            "users" => entries_of(value, &mut out.users, diags),
-            "groups" => entries_of(value, &mut out.groups, diags),
-            "project_tags" => entries_of(value, &mut out.project_tags, diags),
-            "folders" => entries_of(value, &mut out.folders, diags),
-            "projects" => entries_of(value, &mut out.projects, diags),
-            "datasets" => entries_of(value, &mut out.datasets, diags),
-            "ontologies" => entries_of(value, &mut out.ontologies, diags),
+            "users" => entries_of(value, &mut out.users, diags, |n| {
+                salvage(n, "email", &mut salvaged.users)
+            }),
+            "groups" => entries_of(value, &mut out.groups, diags, |n| {
+                salvage(n, "name", &mut salvaged.groups)
+            }),
+            "project_tags" => entries_of(value, &mut out.project_tags, diags, |n| {
+                salvage(n, "name", &mut salvaged.project_tags)
+            }),
+            "folders" => entries_of(value, &mut out.folders, diags, |_| {}),
+            "projects" => entries_of(value, &mut out.projects, diags, |_| {}),
+            "datasets" => entries_of(value, &mut out.datasets, diags, |_| {}),
+            "ontologies" => entries_of(value, &mut out.ontologies, diags, |_| {}),
             "metadata_schema" => metadata_entries(value, &mut out.metadata_schema, diags),
             "organization" => {
                 if value.is_null() {
@@ -257,6 +275,7 @@ fn entries_of<T: DeserializeOwned>(
     node: &Node,
     out: &mut Vec<Spanned<T>>,
     diags: &mut Vec<Diagnostic>,
+    mut on_broken: impl FnMut(&Node),
 ) {
     match &node.kind {
         _ if node.is_null() => {}
@@ -264,7 +283,10 @@ fn entries_of<T: DeserializeOwned>(
             for item in items {
                 match from_node::<Spanned<T>>(item) {
                     Ok(v) => out.push(v),
-                    Err(e) => diags.push(e.into_diagnostic()),
+                    Err(e) => {
+                        diags.push(e.into_diagnostic());
+                        on_broken(item);
+                    }
                 }
             }
         }
@@ -276,6 +298,20 @@ fn entries_of<T: DeserializeOwned>(
             .at(node.origin)
             .help("write each entry on its own line starting with `- `"),
         ),
+    }
+}
+
+/// Keeps the `field` of a broken entry, if it has a readable one.
+fn salvage(node: &Node, field: &str, into: &mut Vec<String>) {
+    if let NodeKind::Map(entries) = &node.kind {
+        for (k, v) in entries {
+            if let (NodeKind::Scalar { value: key, .. }, NodeKind::Scalar { value, .. }) =
+                (&k.kind, &v.kind)
+                && key == field
+            {
+                into.push(value.clone());
+            }
+        }
     }
 }
 

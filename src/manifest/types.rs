@@ -231,6 +231,7 @@ pub struct ResourceSpec {
 /// Who may access a resource, with which role: exactly one of `user` or `group`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "AccessWith{R}")]
 pub struct AccessSpec<R> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Spanned<String>>,

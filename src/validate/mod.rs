@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Origin, Rule};
-use crate::manifest::ManifestFile;
+use crate::manifest::{ManifestFile, Salvaged};
 use crate::model::email;
 
 /// What is being validated: an org repository's manifests, or a sandbox state file
@@ -38,17 +38,36 @@ pub struct Context<'a> {
     pub users: HashMap<String, Origin>,
     /// Declared groups by name → first declaration.
     pub groups: HashMap<&'a str, Origin>,
+    pub salvaged: &'a Salvaged,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(manifests: &'a ManifestFile, config: &'a Config, mode: Mode) -> Self {
+    pub fn new(
+        manifests: &'a ManifestFile,
+        config: &'a Config,
+        mode: Mode,
+        salvaged: &'a Salvaged,
+    ) -> Self {
         let mut users = HashMap::new();
+        // Entries that failed to load were reported already; their keys still count
+        // as declared so that one typo does not cascade into "unknown user" errors.
+        let nowhere = Origin {
+            file: crate::diagnostic::FileId(u32::MAX),
+            line: 0,
+            column: 0,
+        };
+        for email_addr in &salvaged.users {
+            users.insert(email::normalize(email_addr), nowhere);
+        }
         for u in &manifests.users {
             users
                 .entry(email::normalize(&u.email))
                 .or_insert(u.email.origin);
         }
         let mut groups = HashMap::new();
+        for name in &salvaged.groups {
+            groups.insert(name.as_str(), nowhere);
+        }
         for g in &manifests.groups {
             groups.entry(g.name.as_str()).or_insert(g.name.origin);
         }
@@ -58,6 +77,7 @@ impl<'a> Context<'a> {
             mode,
             users,
             groups,
+            salvaged,
         }
     }
 
@@ -186,8 +206,13 @@ const CHECKS: &[(&str, Check)] = &[
 ];
 
 /// Runs every check and returns the diagnostics in file order.
-pub fn validate(manifests: &ManifestFile, config: &Config, mode: Mode) -> Vec<Diagnostic> {
-    let cx = Context::new(manifests, config, mode);
+pub fn validate(
+    manifests: &ManifestFile,
+    config: &Config,
+    mode: Mode,
+    salvaged: &Salvaged,
+) -> Vec<Diagnostic> {
+    let cx = Context::new(manifests, config, mode, salvaged);
     let mut out = Vec::new();
     for (_, check) in CHECKS {
         check(&cx, &mut out);

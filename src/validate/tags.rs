@@ -18,7 +18,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
     }
     for project in &cx.manifests.projects {
         for assigned in &project.tags {
-            if tags.iter().any(|t| t.name.value == assigned.value) {
+            let declared = tags.iter().any(|t| t.name.value == assigned.value)
+                || cx.salvaged.project_tags.contains(&assigned.value);
+            if declared {
                 continue;
             }
             let near = tags

@@ -322,6 +322,11 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
                     if let Ok(n) = value.parse::<i64>() {
                         return visitor.visit_i64(n).map_err(|e: DeError| e.or_at(origin));
                     }
+                    if let Ok(n) = value.parse::<f64>()
+                        && n.is_finite()
+                    {
+                        return visitor.visit_f64(n).map_err(|e: DeError| e.or_at(origin));
+                    }
                 }
                 visitor.visit_str(value)
             }

@@ -143,27 +143,26 @@ impl Builder {
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                if let Some(tag) = tag
-                    && !tag.is_yaml_core_schema()
-                {
-                    return Err(Diagnostic::error(
-                        Rule::YamlSyntax,
-                        format!("YAML tag `{tag}` is not supported"),
-                    )
-                    .at(origin)
-                    .help("remove the tag; orgform reads plain YAML values"));
+                let mut plain = style == ScalarStyle::Plain;
+                if let Some(tag) = tag {
+                    check_tag(&tag, origin)?;
+                    // `!!str 123` is the string "123", as if it were quoted.
+                    plain &= tag.suffix != "str";
                 }
                 let node = Node {
                     kind: NodeKind::Scalar {
                         value: value.into_owned(),
-                        plain: style == ScalarStyle::Plain,
+                        plain,
                     },
                     origin,
                 };
                 self.remember(anchor, &node);
                 self.push_value(node)?;
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(anchor, tag) => {
+                if let Some(tag) = tag {
+                    check_tag(&tag, origin)?;
+                }
                 self.open(
                     Open::Seq(
                         Node {
@@ -175,7 +174,10 @@ impl Builder {
                     origin,
                 )?;
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(anchor, tag) => {
+                if let Some(tag) = tag {
+                    check_tag(&tag, origin)?;
+                }
                 self.open(
                     Open::Map(
                         Node {
@@ -286,6 +288,21 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// Only the YAML core schema's own tags (`!!str`, `!!int`, ...) are accepted: other tags
+/// ask for application-specific types, which manifests never need.
+fn check_tag(tag: &saphyr_parser::Tag, origin: Origin) -> Result<(), Diagnostic> {
+    const CORE: &[&str] = &["str", "int", "float", "bool", "null", "seq", "map"];
+    if tag.is_yaml_core_schema() && CORE.contains(&tag.suffix.as_str()) {
+        return Ok(());
+    }
+    Err(Diagnostic::error(
+        Rule::YamlSyntax,
+        format!("YAML tag `{tag}` is not supported"),
+    )
+    .at(origin)
+    .help("remove the tag; orgform reads plain YAML values"))
 }
 
 fn count_nodes(node: &Node) -> usize {
