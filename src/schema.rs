@@ -8,6 +8,7 @@ pub fn all() -> Vec<(&'static str, serde_json::Value)> {
     vec![
         ("manifest.schema.json", manifest()),
         ("config.schema.json", config()),
+        ("plan.schema.json", crate::plan::schema()),
     ]
 }
 

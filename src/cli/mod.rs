@@ -1,5 +1,8 @@
 //! Command-line interface: clap definitions and dispatch, one module per command.
 
+mod plan;
+mod provider;
+mod sandbox;
 mod schema;
 mod validate;
 
@@ -53,8 +56,15 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check the manifests offline and report every problem with file:line:column.
     Validate(validate::Args),
-    /// Print the JSON Schemas of the manifest and config formats.
+    /// Plan the changes that make the live org match the manifests (never writes).
+    ///
+    /// Exit codes: 0 no changes (or changes without --detailed-exitcode),
+    /// 1 invalid manifests or blocked items, 2 changes present (--detailed-exitcode).
+    Plan(plan::Args),
+    /// Print the JSON Schemas of the manifest, config and plan formats.
     Schema(schema::Args),
+    /// Manage the embedded sandbox org (a local SQLite file; no account needed).
+    Sandbox(sandbox::Args),
 }
 
 /// Settings every command reads, decided once from the global flags.
@@ -77,6 +87,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     };
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),
+        Command::Plan(args) => plan::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),
+        Command::Sandbox(args) => sandbox::run(&globals, args),
     }
 }

@@ -10,7 +10,7 @@ use crate::schema;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Which schema to print; all of them (as one object keyed by file name) when omitted.
-    #[arg(value_parser = ["manifest", "config"])]
+    #[arg(value_parser = ["manifest", "config", "plan"])]
     pub name: Option<String>,
 
     /// Write every schema as DIR/<name>.schema.json instead of printing.

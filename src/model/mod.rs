@@ -1,8 +1,12 @@
 //! The domain: what an Organization is made of, in the platform's words.
 
+mod desired;
 pub mod email;
+mod org;
 mod roles;
 
+pub use desired::{Desired, DesiredResource, ResourceRef, metadata_type};
+pub use org::*;
 pub use roles::*;
 
 /// A user's type when the manifest does not say: internal when the email's domain is

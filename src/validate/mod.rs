@@ -13,6 +13,8 @@ mod users;
 
 use std::collections::HashMap;
 
+pub use metadata::key_problem as metadata_key_problem;
+
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Origin, Rule};
 use crate::manifest::{ManifestFile, Salvaged};

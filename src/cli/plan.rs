@@ -1,0 +1,144 @@
+//! `orgform plan`: desired (manifests) × live (provider) → the plan.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+
+use super::{Exit, Globals, provider, validate::check};
+use crate::diagnostic::{self, Severity};
+use crate::manifest::{self, Repo};
+use crate::model::Desired;
+use crate::plan::{self, Plan, Source, Warning};
+use crate::render;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Output format: `text` for terminals, `markdown` for PR comments, `json` for tools.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also save the plan as JSON to FILE, for `orgform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes (0 none, 1 error or blocked items).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Only plan changes of KIND (e.g. `user`, `group`), or of one object (`user/bob@vendor.io`).
+    #[arg(long, value_name = "KIND[/KEY]")]
+    pub target: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// A computed plan and what it was computed from.
+#[allow(dead_code)] // `repo` and `provider` are for apply, which reuses this pipeline.
+pub struct Planned {
+    pub plan: Plan,
+    pub repo: Repo,
+    /// The provider, described for people.
+    pub against: String,
+    pub provider: Box<dyn crate::provider::Provider>,
+}
+
+/// Loads, validates (stopping on errors) and plans. `None` when validation failed
+/// (diagnostics already printed).
+pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<Planned>> {
+    let repo = manifest::load_repo(&globals.dir)?;
+    let diagnostics = check(&repo);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        for d in diagnostics.iter().filter(|d| d.severity != Severity::Note) {
+            eprintln!(
+                "{}",
+                diagnostic::render_text(d, &repo.sources, globals.color)
+            );
+        }
+        eprintln!(
+            "The manifests are invalid: nothing was planned and nothing was sent to the org."
+        );
+        return Ok(None);
+    }
+    let mut provider = provider::open(&globals.dir, &repo.config, globals.color)?;
+    let live = provider.read().context("reading the live org")?;
+    let desired = Desired::from_manifests(&repo.manifests);
+    let source = Source {
+        manifests: repo.config.manifests.clone(),
+        git_commit: None,
+    };
+    let mut plan = plan::plan(
+        &desired,
+        &live,
+        &repo.config.policy,
+        provider.capabilities(),
+        source,
+        &repo.sources,
+    );
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| Warning {
+            rule: d.rule,
+            message: d.message.clone(),
+            origin: d.origin.map(|o| repo.sources.locate(o)),
+        });
+    plan.warnings.splice(0..0, warnings);
+    if !targets.is_empty() {
+        let selected = |kind: &str, key: &str| {
+            targets.iter().any(|t| match t.split_once('/') {
+                Some((k, rest)) => k == kind && key == rest,
+                None => t == kind,
+            })
+        };
+        plan.changes.retain(|c| selected(c.kind.as_str(), &c.key));
+        plan.blocked.retain(|b| selected(b.kind.as_str(), &b.key));
+        plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
+    }
+    let against = provider.describe();
+    Ok(Some(Planned {
+        plan,
+        repo,
+        against,
+        provider,
+    }))
+}
+
+pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
+    let Some(planned) = compute(globals, &args.target)? else {
+        return Ok(Exit::Error);
+    };
+    let plan = &planned.plan;
+    let stdout_color = globals.color && std::io::IsTerminal::is_terminal(&std::io::stdout());
+    match args.format {
+        Format::Text => print!("{}", render::text(plan, &planned.against, stdout_color)),
+        Format::Markdown => print!(
+            "{}",
+            render::markdown(plan, &planned.against, render::MAX_MARKDOWN_BYTES)
+        ),
+        Format::Json => println!("{}", serde_json::to_string_pretty(plan)?),
+    }
+    if let Some(out) = &args.out {
+        let path = globals.dir.join(out);
+        let json = serde_json::to_string_pretty(plan)? + "\n";
+        std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "Saved the plan to {}: apply it with `orgform apply {}`.",
+            out.display(),
+            out.display()
+        );
+    }
+    Ok(exit_code(plan, args.detailed_exitcode))
+}
+
+pub fn exit_code(plan: &Plan, detailed: bool) -> Exit {
+    if !plan.blocked.is_empty() {
+        Exit::Error
+    } else if detailed && plan.has_changes() {
+        Exit::Changes
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,119 @@
+//! Opening the configured provider, creating the sandbox org on first use.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::config::{CONFIG_FILE, Config, ProviderKind};
+use crate::diagnostic::{self, Diagnostic, Sources};
+use crate::manifest::{self, ManifestFile, Salvaged};
+use crate::provider::Provider;
+use crate::provider::sandbox::SandboxProvider;
+use crate::sandbox::{self, store::Store};
+use crate::validate::{self, Mode};
+
+/// The state file a sandbox is created from when it does not exist yet.
+pub const SANDBOX_STATE: &str = "sandbox.yaml";
+
+pub fn open(root: &Path, config: &Config, color: bool) -> anyhow::Result<Box<dyn Provider>> {
+    match config.provider.kind {
+        ProviderKind::Sandbox => {
+            let path = root.join(&config.provider.path);
+            if !path.exists() {
+                let state = root.join(SANDBOX_STATE);
+                if !state.is_file() {
+                    bail!(
+                        "no sandbox org at {}: run `orgform sandbox init` (or put a {SANDBOX_STATE} beside {CONFIG_FILE})",
+                        config.provider.path
+                    );
+                }
+                create_sandbox(&path, Some(&state), color)?;
+                eprintln!(
+                    "Created the sandbox org {} from {SANDBOX_STATE}.",
+                    config.provider.path
+                );
+            }
+            Ok(Box::new(SandboxProvider::open(
+                &path,
+                &config.provider.path,
+            )?))
+        }
+        ProviderKind::Encord => bail!(
+            "the `encord` provider is not available in this version of orgform yet; use `provider: {{ kind: sandbox }}`"
+        ),
+    }
+}
+
+/// Creates a sandbox store at `path` from a state file (or with just the default admin).
+/// Built in a temporary file and moved into place, so a failure leaves nothing behind.
+pub fn create_sandbox(path: &Path, state: Option<&Path>, color: bool) -> anyhow::Result<()> {
+    let parsed = match state {
+        Some(file) => Some(read_state(file, color)?),
+        None => None,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let tmp = PathBuf::from(format!("{}.creating", path.display()));
+    let _ = std::fs::remove_file(&tmp);
+    let result = (|| -> anyhow::Result<()> {
+        match &parsed {
+            Some(state) => {
+                let mut store = Store::open(&tmp)?;
+                sandbox::load_state(&mut store, state)
+                    .context("the state file describes an org the platform would reject")?;
+            }
+            None => {
+                sandbox::init_default(&tmp)?;
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("moving the sandbox into {}", path.display()))?;
+    Ok(())
+}
+
+/// Loads and validates a sandbox state file (manifest format, plus status and resources).
+fn read_state(file: &Path, color: bool) -> anyhow::Result<ManifestFile> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut sources = Sources::default();
+    let mut state = ManifestFile::default();
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    let mut salvaged = Salvaged::default();
+    let shown = file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    manifest::load_manifest_text(
+        &shown,
+        bytes,
+        &mut sources,
+        &mut state,
+        &mut diags,
+        &mut salvaged,
+    );
+    diags.extend(validate::validate(
+        &state,
+        &Config::default(),
+        Mode::SandboxState,
+        &salvaged,
+    ));
+    diagnostic::sort(&mut diags);
+    let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
+    if !errors.is_empty() {
+        for d in &errors {
+            eprintln!("{}", diagnostic::render_text(d, &sources, color));
+        }
+        bail!(
+            "the sandbox state file {} is invalid ({} error(s))",
+            file.display(),
+            errors.len()
+        );
+    }
+    Ok(state)
+}

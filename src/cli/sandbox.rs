@@ -1,0 +1,59 @@
+//! `orgform sandbox`: the embedded sandbox org.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+use super::{Exit, Globals, provider};
+use crate::manifest;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create the sandbox org at the configured path (provider.path in orgform.yaml).
+    ///
+    /// Without --from the org starts with one admin, admin@example.com. A state file
+    /// uses the manifest format; its projects/datasets/ontologies are created, and
+    /// users may carry `status: invited|declined|joined`.
+    Init {
+        /// State file describing the org to create.
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
+        /// Replace an existing sandbox org.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
+    match args.command {
+        Command::Init { from, force } => {
+            let repo = manifest::load_repo(&globals.dir)?;
+            let path = globals.dir.join(&repo.config.provider.path);
+            if path.exists() {
+                if !force {
+                    bail!(
+                        "a sandbox org already exists at {}: pass --force to replace it",
+                        repo.config.provider.path
+                    );
+                }
+                std::fs::remove_file(&path)?;
+            }
+            let state = from.map(|f| {
+                if f.is_absolute() {
+                    f
+                } else {
+                    globals.dir.join(f)
+                }
+            });
+            provider::create_sandbox(&path, state.as_deref(), globals.color)?;
+            eprintln!("Created the sandbox org {}.", repo.config.provider.path);
+            Ok(Exit::Ok)
+        }
+    }
+}

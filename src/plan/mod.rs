@@ -1,0 +1,408 @@
+//! The plan: what must change for the live org to match the manifests (SPEC §3).
+//!
+//! [`plan`] is a pure function of (desired, live, policy, provider capabilities): it
+//! never calls a provider. Changes come out in apply order; blocked items (platform
+//! rules, policy limits) are kept apart and are never applied.
+
+mod diff;
+mod fingerprint;
+mod order;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::Rule;
+use crate::model::{FolderPath, Principal, ResourceKind};
+
+pub use diff::plan;
+pub use fingerprint::fingerprint;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What the connected platform API can do; what it cannot becomes a `manual` item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Change a user's org role in place (else remove + re-add).
+    pub change_org_role: bool,
+    /// Add and remove group managers.
+    pub group_managers: bool,
+    /// Rename a project tag.
+    pub rename_tag: bool,
+    /// Change a principal's role on a resource in place (else remove + re-add).
+    pub change_access_role: bool,
+}
+
+impl Capabilities {
+    pub const ALL: Capabilities = Capabilities {
+        change_org_role: true,
+        group_managers: true,
+        rename_tag: true,
+        change_access_role: true,
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(
+    title = "orgform plan",
+    description = "A saved orgform plan (format_version 1): the changes that make the live org match the manifests."
+)]
+pub struct Plan {
+    pub format_version: u32,
+    pub source: Source,
+    /// Digest of the live org the plan was computed against; apply refuses if it changed.
+    pub actual_fingerprint: String,
+    pub summary: Summary,
+    /// In apply order.
+    pub changes: Vec<Change>,
+    /// Never applied: platform rules or policy forbid them.
+    pub blocked: Vec<Blocked>,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Source {
+    /// The manifests directory.
+    pub manifests: String,
+    /// The git commit the manifests were read from, when known.
+    pub git_commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
+    pub rename: usize,
+    pub replace: usize,
+    pub manual: usize,
+    pub blocked: usize,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    User,
+    Group,
+    GroupMember,
+    GroupManager,
+    ProjectTag,
+    ProjectTagAssignment,
+    MetadataKey,
+    Folder,
+    Access,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::User,
+        Kind::Group,
+        Kind::GroupMember,
+        Kind::GroupManager,
+        Kind::ProjectTag,
+        Kind::ProjectTagAssignment,
+        Kind::MetadataKey,
+        Kind::Folder,
+        Kind::Access,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::GroupMember => "group_member",
+            Kind::GroupManager => "group_manager",
+            Kind::ProjectTag => "project_tag",
+            Kind::ProjectTagAssignment => "project_tag_assignment",
+            Kind::MetadataKey => "metadata_key",
+            Kind::Folder => "folder",
+            Kind::Access => "access",
+        }
+    }
+
+    /// Heading for grouped output.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::User => "users",
+            Kind::Group => "groups",
+            Kind::GroupMember => "group members",
+            Kind::GroupManager => "group managers",
+            Kind::ProjectTag => "project tags",
+            Kind::ProjectTagAssignment => "project tag assignments",
+            Kind::MetadataKey => "metadata keys",
+            Kind::Folder => "folders",
+            Kind::Access => "access",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    Rename,
+    Replace,
+    Manual,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Danger {
+    Safe,
+    /// Removes access or membership, or lowers a role.
+    Disruptive,
+    /// Deletes an object, retypes a metadata key, or replaces a user.
+    Destructive,
+}
+
+/// The object a change acts on, in machine-readable form (the `key` is for people).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Target {
+    User {
+        email: String,
+    },
+    Group {
+        name: String,
+    },
+    GroupMember {
+        group: String,
+        email: String,
+    },
+    GroupManager {
+        group: String,
+        email: String,
+    },
+    ProjectTag {
+        name: String,
+    },
+    ProjectTagAssignment {
+        project: String,
+        tag: String,
+    },
+    MetadataKey {
+        key: String,
+    },
+    Folder {
+        #[schemars(with = "String")]
+        path: FolderPath,
+    },
+    Access {
+        resource_kind: ResourceKind,
+        resource: String,
+        #[schemars(with = "String")]
+        principal: Principal,
+    },
+}
+
+impl Target {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Target::User { .. } => Kind::User,
+            Target::Group { .. } => Kind::Group,
+            Target::GroupMember { .. } => Kind::GroupMember,
+            Target::GroupManager { .. } => Kind::GroupManager,
+            Target::ProjectTag { .. } => Kind::ProjectTag,
+            Target::ProjectTagAssignment { .. } => Kind::ProjectTagAssignment,
+            Target::MetadataKey { .. } => Kind::MetadataKey,
+            Target::Folder { .. } => Kind::Folder,
+            Target::Access { .. } => Kind::Access,
+        }
+    }
+
+    /// The natural key shown to people.
+    pub fn key(&self) -> String {
+        match self {
+            Target::User { email } => email.clone(),
+            Target::Group { name } | Target::ProjectTag { name } => name.clone(),
+            Target::GroupMember { group, email } | Target::GroupManager { group, email } => {
+                format!("{group}/{email}")
+            }
+            Target::ProjectTagAssignment { project, tag } => format!("{project}/{tag}"),
+            Target::MetadataKey { key } => key.clone(),
+            Target::Folder { path } => path.to_string(),
+            Target::Access {
+                resource_kind,
+                resource,
+                principal,
+            } => format!("{resource_kind}:{resource}/{principal}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Change {
+    pub kind: Kind,
+    pub key: String,
+    pub action: Action,
+    pub danger: Danger,
+    pub fields: Vec<FieldChange>,
+    pub target: Target,
+    /// The rule behind this change's danger or manual status, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+    /// What else happens, or the steps for a manual change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Change {
+    pub fn new(target: Target, action: Action, danger: Danger) -> Self {
+        Change {
+            kind: target.kind(),
+            key: target.key(),
+            action,
+            danger,
+            fields: Vec::new(),
+            target,
+            rule: None,
+            note: None,
+        }
+    }
+
+    pub fn field(
+        mut self,
+        field: &str,
+        before: impl Into<Option<serde_json::Value>>,
+        after: impl Into<Option<serde_json::Value>>,
+    ) -> Self {
+        self.fields.push(FieldChange {
+            field: field.to_string(),
+            before: before.into().unwrap_or(serde_json::Value::Null),
+            after: after.into().unwrap_or(serde_json::Value::Null),
+        });
+        self
+    }
+
+    pub fn rule(mut self, rule: Rule) -> Self {
+        self.rule = Some(rule);
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The value a field will have after the change.
+    pub fn after(&self, field: &str) -> Option<&serde_json::Value> {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| &f.after)
+    }
+
+    /// The value a field had when the plan was made.
+    pub fn before(&self, field: &str) -> Option<&serde_json::Value> {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| &f.before)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Blocked {
+    pub kind: Kind,
+    pub key: String,
+    pub rule: Rule,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Warning {
+    pub rule: Rule,
+    pub message: String,
+    /// `file:line:column` of the declaration concerned, when there is one.
+    pub origin: Option<String>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// Counts per kind of change, for the summary.
+    pub fn summarize(changes: &[Change], blocked: usize) -> Summary {
+        let mut s = Summary {
+            blocked,
+            ..Summary::default()
+        };
+        for c in changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Delete => s.delete += 1,
+                Action::Rename => s.rename += 1,
+                Action::Replace => s.replace += 1,
+                Action::Manual => s.manual += 1,
+            }
+        }
+        s
+    }
+
+    /// Changes grouped by kind, in kind order (for renderers).
+    pub fn by_kind(&self) -> BTreeMap<Kind, Vec<&Change>> {
+        let mut map: BTreeMap<Kind, Vec<&Change>> = BTreeMap::new();
+        for c in &self.changes {
+            map.entry(c.kind).or_default().push(c);
+        }
+        map
+    }
+}
+
+/// The JSON Schema of saved plans (`schemas/plan.schema.json`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or_default()
+}
