@@ -1,6 +1,10 @@
 //! orgform's integration tests: whole CLI runs on real files in temp dirs.
 
+mod harness;
 mod malformed;
+mod plan_cli;
+mod plan_properties;
+mod plan_rules;
 mod schemas;
 mod util;
 mod validate_output;

@@ -35,14 +35,13 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         Command::Init { from, force } => {
             let repo = manifest::load_repo(&globals.dir)?;
             let path = globals.dir.join(&repo.config.provider.path);
-            if path.exists() {
-                if !force {
-                    bail!(
-                        "a sandbox org already exists at {}: pass --force to replace it",
-                        repo.config.provider.path
-                    );
-                }
-                std::fs::remove_file(&path)?;
+            // With --force the new org is built aside and renamed over the old one, so a
+            // bad state file leaves the existing sandbox as it was.
+            if path.exists() && !force {
+                bail!(
+                    "a sandbox org already exists at {}: pass --force to replace it",
+                    repo.config.provider.path
+                );
             }
             let state = from.map(|f| {
                 if f.is_absolute() {

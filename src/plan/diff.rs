@@ -38,6 +38,7 @@ pub fn plan(
         blocked: Vec::new(),
         warnings: Vec::new(),
         removed_users: BTreeSet::new(),
+        replaced_users: BTreeSet::new(),
         group_map: BTreeMap::new(),
         tag_map: BTreeMap::new(),
     };
@@ -80,6 +81,9 @@ struct Planner<'a> {
     /// Users this plan removes from the org (deleted or replaced): their group
     /// memberships and access disappear with them.
     removed_users: BTreeSet<String>,
+    /// Users removed and re-added (type change): where orgform does not manage their
+    /// memberships or access, the plan restores them.
+    replaced_users: BTreeSet<String>,
     /// Live group name → its name after the plan (`None`: deleted).
     group_map: BTreeMap<String, Option<String>>,
     /// Live tag name → its name after the plan (`None`: deleted).
@@ -91,6 +95,16 @@ struct Resolved<'a> {
     kind: ResourceKind,
     name: String,
     declared: &'a DesiredResource,
+}
+
+/// "also leaves 2 group(s) and loses access to 3 resource(s)", or nothing to say.
+fn footprint_note(groups: usize, access: usize) -> String {
+    match (groups, access) {
+        (0, 0) => "has no group memberships or resource access".to_string(),
+        (g, 0) => format!("also leaves {g} group(s)"),
+        (0, a) => format!("also loses access to {a} resource(s)"),
+        (g, a) => format!("also leaves {g} group(s) and loses access to {a} resource(s)"),
+    }
 }
 
 fn role_rank(role: OrgRole) -> u8 {
@@ -214,6 +228,7 @@ impl<'a> Planner<'a> {
             if type_changes || !self.caps.change_org_role {
                 // The platform re-adds the user: memberships and access are dropped.
                 self.removed_users.insert(email.clone());
+                self.replaced_users.insert(email.clone());
                 change = Change::new(target, Action::Replace, Danger::Destructive)
                     .rule(if type_changes {
                         Rule::UserTypeChange
@@ -268,9 +283,7 @@ impl<'a> Planner<'a> {
                 )
                 .field("role", json!(have.role), None)
                 .field("type", json!(have.user_type), None)
-                .note(format!(
-                    "also leaves {groups} group(s) and loses access to {access} resource(s)"
-                )),
+                .note(footprint_note(groups, access)),
             );
         }
     }
@@ -351,6 +364,7 @@ impl<'a> Planner<'a> {
             }
             if self.policy.unmanaged.group(name) || !self.policy.prune.groups {
                 self.group_map.insert(name.clone(), Some(name.clone()));
+                self.restore_memberships(name, have);
                 continue;
             }
             self.group_map.insert(name.clone(), None);
@@ -372,6 +386,24 @@ impl<'a> Planner<'a> {
                     have.members.len()
                 )),
             );
+        }
+    }
+
+    /// Re-adds replaced users to a group orgform leaves alone (their removal dropped them).
+    fn restore_memberships(&mut self, group: &str, have: &crate::model::Group) {
+        for (is_manager, list) in [(false, &have.members), (true, &have.managers)] {
+            for email in list.iter().filter(|e| self.replaced_users.contains(*e)) {
+                let (group, email) = (group.to_string(), email.clone());
+                let target = if is_manager {
+                    Target::GroupManager { group, email }
+                } else {
+                    Target::GroupMember { group, email }
+                };
+                let change = self
+                    .membership_change(target, Action::Create, Danger::Safe)
+                    .note("restored after the user is re-added");
+                self.changes.push(change);
+            }
         }
     }
 
@@ -689,15 +721,19 @@ impl<'a> Planner<'a> {
             if kept.contains(path) {
                 continue;
             }
-            let mut now = path.clone();
-            for (old, new) in &renamed_prefixes {
-                if path.starts_with(old) && old.depth() < path.depth() {
+            // The deepest kept ancestor decides where the folder is after the renames.
+            let ancestor = renamed_prefixes
+                .iter()
+                .filter(|(old, _)| path.starts_with(old) && old.depth() < path.depth())
+                .max_by_key(|(old, _)| old.depth());
+            let now = match ancestor {
+                Some((old, new)) => {
                     let mut p = new.0.clone();
                     p.extend_from_slice(&path.0[old.depth()..]);
-                    now = FolderPath(p);
-                    break;
+                    FolderPath(p)
                 }
-            }
+                None => path.clone(),
+            };
             self.changes.push(
                 Change::new(
                     Target::Folder { path: now },
@@ -844,7 +880,40 @@ impl<'a> Planner<'a> {
                 declared: r,
             });
         }
+        self.restore_undeclared_access(&resolved);
         resolved
+    }
+
+    /// Re-grants replaced users their access on resources the manifests do not manage:
+    /// re-adding a user drops it, and orgform must not lose what it does not own.
+    fn restore_undeclared_access(&mut self, resolved: &[Resolved<'a>]) {
+        let declared = |kind: ResourceKind, name: &str| {
+            resolved.iter().any(|r| r.kind == kind && r.name == name)
+        };
+        let mut restore = Vec::new();
+        for (kind, name, who, role) in self.live.access_entries() {
+            if let Principal::User(email) = who
+                && self.replaced_users.contains(email)
+                && !declared(kind, name)
+            {
+                restore.push((kind, name.to_string(), who.clone(), role));
+            }
+        }
+        for (kind, name, who, role) in restore {
+            self.changes.push(
+                Change::new(
+                    Target::Access {
+                        resource_kind: kind,
+                        resource: name,
+                        principal: who,
+                    },
+                    Action::Create,
+                    Danger::Safe,
+                )
+                .field("role", None, json!(role))
+                .note("restored after the user is re-added"),
+            );
+        }
     }
 
     fn access_changes<R: Copy + PartialEq + serde::Serialize>(

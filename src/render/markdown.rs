@@ -48,11 +48,11 @@ pub fn markdown(plan: &Plan, against: &str, max_bytes: usize) -> String {
         ));
         for c in destructive {
             out.push_str(&format!(
-                "> - {} `{}` **{}** — {:?}{}\n",
+                "> - `{}` `{}` **{}** — {}{}\n",
                 marker(c.action),
                 c.kind,
                 cell(&c.key),
-                c.action,
+                format!("{:?}", c.action).to_lowercase(),
                 c.note
                     .as_deref()
                     .map(|n| format!(": {}", cell(n)))

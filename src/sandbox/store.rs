@@ -959,3 +959,243 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each platform rule the store enforces, refused with its rule code.
+    use super::*;
+
+    fn store() -> Store {
+        let mut s = Store::in_memory().expect("in-memory store");
+        s.add_user(
+            "ada@acme.com",
+            OrgRole::Admin,
+            UserType::Internal,
+            InvitationStatus::Joined,
+        )
+        .expect("admin");
+        s.add_user(
+            "bob@acme.com",
+            OrgRole::Member,
+            UserType::Internal,
+            InvitationStatus::Joined,
+        )
+        .expect("member");
+        s.add_user(
+            "eve@vendor.io",
+            OrgRole::Collaborator,
+            UserType::External,
+            InvitationStatus::Invited,
+        )
+        .expect("collaborator");
+        s
+    }
+
+    fn refused_with(result: Result<()>, rule: Rule) {
+        match result {
+            Err(StoreError::Refused { rule: got, .. }) => assert_eq!(got, rule),
+            other => panic!("expected a refusal with {rule}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_to_remove_an_admin() {
+        let mut s = store();
+        refused_with(s.remove_user("ada@acme.com"), Rule::AdminUnremovable);
+        assert!(s.read().expect("read").users.contains_key("ada@acme.com"));
+    }
+
+    #[test]
+    fn refuses_to_demote_an_admin() {
+        let mut s = store();
+        refused_with(
+            s.set_user_role("ada@acme.com", OrgRole::Member),
+            Rule::AdminRoleLocked,
+        );
+        refused_with(
+            s.replace_user("ada@acme.com", OrgRole::Admin, UserType::Internal),
+            Rule::AdminUnremovable,
+        );
+    }
+
+    #[test]
+    fn refuses_non_internal_admins() {
+        let mut s = store();
+        refused_with(
+            s.add_user(
+                "x@vendor.io",
+                OrgRole::Admin,
+                UserType::Workforce,
+                InvitationStatus::Invited,
+            ),
+            Rule::AdminMustBeInternal,
+        );
+        refused_with(
+            s.set_user_role("eve@vendor.io", OrgRole::Admin),
+            Rule::AdminMustBeInternal,
+        );
+    }
+
+    #[test]
+    fn refuses_duplicate_users() {
+        let mut s = store();
+        refused_with(
+            s.add_user(
+                "BOB@acme.com",
+                OrgRole::Member,
+                UserType::Internal,
+                InvitationStatus::Invited,
+            ),
+            Rule::UserDuplicate,
+        );
+    }
+
+    #[test]
+    fn refuses_duplicate_tag_names_ignoring_case() {
+        let mut s = store();
+        s.create_tag("Medical", "").expect("tag");
+        refused_with(s.create_tag("medical", ""), Rule::TagNameDuplicate);
+        s.create_tag("Ünïcode", "").expect("tag");
+        refused_with(s.create_tag("üNÏCODE", ""), Rule::TagNameDuplicate);
+        s.create_tag("ct", "").expect("tag");
+        refused_with(s.rename_tag("ct", "MEDICAL"), Rule::TagNameDuplicate);
+        s.rename_tag("ct", "CT")
+            .expect("a case change of the same tag is fine");
+    }
+
+    #[test]
+    fn refuses_duplicate_group_names() {
+        let mut s = store();
+        s.create_group("labelers", "").expect("group");
+        s.create_group("reviewers", "").expect("group");
+        refused_with(s.create_group("labelers", ""), Rule::GroupNameDuplicate);
+        refused_with(
+            s.rename_group("reviewers", "labelers"),
+            Rule::GroupNameDuplicate,
+        );
+    }
+
+    #[test]
+    fn refuses_to_assign_an_unknown_tag() {
+        let mut s = store();
+        s.create_resource(ResourceKind::Project, "Lung CT", None)
+            .expect("project");
+        refused_with(s.assign_tag("Lung CT", "oncology"), Rule::TagUnknown);
+    }
+
+    #[test]
+    fn refuses_to_remove_a_sole_resource_admin_until_replaced() {
+        let mut s = store();
+        s.create_resource(ResourceKind::Dataset, "scans", None)
+            .expect("dataset");
+        let bob = Principal::User("bob@acme.com".into());
+        s.set_access(ResourceKind::Dataset, "scans", &bob, "admin")
+            .expect("access");
+        refused_with(s.remove_user("bob@acme.com"), Rule::SoleResourceAdmin);
+        let ada = Principal::User("ada@acme.com".into());
+        s.set_access(ResourceKind::Dataset, "scans", &ada, "admin")
+            .expect("replacement");
+        s.remove_user("bob@acme.com")
+            .expect("removable once replaced");
+        let org = s.read().expect("read");
+        assert_eq!(
+            org.datasets["scans"].access.len(),
+            1,
+            "bob's access went with him"
+        );
+    }
+
+    #[test]
+    fn refuses_access_for_unknown_principals_and_roles() {
+        let mut s = store();
+        s.create_resource(ResourceKind::Project, "Lung CT", None)
+            .expect("project");
+        let ghost = Principal::User("ghost@acme.com".into());
+        refused_with(
+            s.set_access(ResourceKind::Project, "Lung CT", &ghost, "viewer"),
+            Rule::UserUnknown,
+        );
+        let group = Principal::Group("nobody".into());
+        refused_with(
+            s.set_access(ResourceKind::Project, "Lung CT", &group, "viewer"),
+            Rule::UserUnknown,
+        );
+        let bob = Principal::User("bob@acme.com".into());
+        refused_with(
+            s.set_access(ResourceKind::Project, "Lung CT", &bob, "user"),
+            Rule::InvalidValue,
+        );
+        refused_with(
+            s.set_access(ResourceKind::Project, "Nope", &bob, "viewer"),
+            Rule::ResourceUnknown,
+        );
+    }
+
+    #[test]
+    fn refuses_invalid_metadata_and_duplicate_folders() {
+        let mut s = store();
+        refused_with(
+            s.set_metadata_key("$x", &MetadataType::Text),
+            Rule::MetadataKeyInvalid,
+        );
+        refused_with(
+            s.set_metadata_key("keyframes", &MetadataType::Text),
+            Rule::MetadataKeyInvalid,
+        );
+        refused_with(
+            s.set_metadata_key("e", &MetadataType::Embedding(5000)),
+            Rule::EmbeddingSizeOutOfRange,
+        );
+        refused_with(
+            s.set_metadata_key("k", &MetadataType::Enum(Default::default())),
+            Rule::EnumOptionsInvalid,
+        );
+        let raw = FolderPath(vec!["raw".into()]);
+        s.create_folder(&raw, "").expect("folder");
+        refused_with(s.create_folder(&raw, ""), Rule::FolderNameDuplicate);
+    }
+
+    #[test]
+    fn cascades_like_the_platform() {
+        let mut s = store();
+        s.create_resource(ResourceKind::Project, "Lung CT", None)
+            .expect("project");
+        s.create_group("labelers", "").expect("group");
+        s.add_group_user("labelers", "eve@vendor.io", false)
+            .expect("member");
+        let g = Principal::Group("labelers".into());
+        s.set_access(ResourceKind::Project, "Lung CT", &g, "annotator")
+            .expect("access");
+        s.create_tag("ct", "").expect("tag");
+        s.assign_tag("Lung CT", "ct").expect("assign");
+        s.rename_group("labelers", "labelers-eu").expect("rename");
+        let org = s.read().expect("read");
+        assert!(
+            org.projects["Lung CT"]
+                .access
+                .contains_key(&Principal::Group("labelers-eu".into()))
+        );
+        s.remove_user("eve@vendor.io").expect("remove");
+        assert!(
+            s.read().expect("read").groups["labelers-eu"]
+                .members
+                .is_empty()
+        );
+        s.delete_group("labelers-eu").expect("delete group");
+        s.delete_tag("ct").expect("delete tag");
+        let org = s.read().expect("read");
+        assert!(
+            org.projects["Lung CT"].access.is_empty(),
+            "group access revoked"
+        );
+        assert!(org.projects["Lung CT"].tags.is_empty(), "tag unassigned");
+        let raw = FolderPath(vec!["raw".into()]);
+        s.create_folder(&raw, "").expect("folder");
+        s.create_folder(&raw.child("2026"), "").expect("child");
+        s.delete_folder(&raw).expect("delete folder");
+        assert!(
+            s.read().expect("read").folders.is_empty(),
+            "subfolders deleted too"
+        );
+    }
+}

@@ -422,6 +422,8 @@ impl<'de> Deserializer<'de> for NodeDe<'de> {
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         match &self.0.kind {
             NodeKind::Seq(items) => visitor.visit_seq(Seq(items.iter())),
+            // `members:` left blank means no members, as YAML readers expect.
+            _ if self.0.is_null() => visitor.visit_seq(Seq([].iter())),
             _ => Err(self.invalid(&visitor)),
         }
         .map_err(|e: DeError| e.or_at(self.0.origin))
