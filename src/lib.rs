@@ -4,9 +4,11 @@
 //! checks) → plan → render / apply → provider. [`diagnostic`] carries every problem
 //! with its file:line:column.
 
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod export;
 pub mod manifest;
 pub mod model;
 pub mod plan;

@@ -397,3 +397,72 @@ fn state_and_manifest_generators_produce_valid_yaml() {
         let _ = store_from(&live);
     }
 }
+
+/// Export of a random live org, loaded back as manifests, plans to no change.
+fn export_round_trip(seed: u64) -> Result<(), TestCaseError> {
+    let mut g = Gen(seed | 1);
+    let live_yaml = org_yaml(&mut g, true);
+    let store = store_from(&live_yaml);
+    let org = store.read().expect("read");
+    let repo = orgform::manifest::load_config_only(std::path::Path::new("/nonexistent"));
+    prop_assert!(repo.is_err());
+    let config_repo = orgform::manifest::load_repo_files(CONFIG.as_bytes().to_vec(), Vec::new());
+    let files: Vec<(String, Vec<u8>)> =
+        orgform::export::render(&org, &config_repo.config, "exported")
+            .into_iter()
+            .map(|(name, text)| (format!("org/{name}"), text.into_bytes()))
+            .collect();
+    let shown: String = files
+        .iter()
+        .map(|(n, t)| format!("--- {n}\n{}", String::from_utf8_lossy(t)))
+        .collect();
+    let exported = orgform::manifest::load_repo_files(CONFIG.as_bytes().to_vec(), files);
+    let mut diags = exported.diagnostics.clone();
+    diags.extend(orgform::validate::validate(
+        &exported.manifests,
+        &exported.config,
+        orgform::validate::Mode::Manifests,
+        &exported.salvaged,
+    ));
+    let errors: Vec<String> = diags
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.full_message(&exported.sources))
+        .collect();
+    prop_assert!(
+        errors.is_empty(),
+        "export does not validate: {errors:?}\n{shown}"
+    );
+    let desired = orgform::model::Desired::from_manifests(&exported.manifests);
+    let plan = orgform::plan::plan(
+        &desired,
+        &org,
+        &exported.config.policy,
+        orgform::plan::Capabilities::ALL,
+        orgform::plan::Source {
+            manifests: "org/".into(),
+            git_commit: None,
+        },
+        &exported.sources,
+    );
+    let changes: Vec<String> = plan
+        .changes
+        .iter()
+        .map(|c| format!("{} {} {:?}", c.kind, c.key, c.action))
+        .collect();
+    prop_assert!(
+        changes.is_empty() && plan.blocked.is_empty(),
+        "export → plan not empty: {changes:?} {:?}\n--- live\n{live_yaml}\n{shown}",
+        plan.blocked
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn export_then_plan_is_empty_for_random_orgs(seed in any::<u64>()) {
+        export_round_trip(seed)?;
+    }
+}

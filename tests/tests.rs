@@ -1,5 +1,6 @@
 //! orgform's integration tests: whole CLI runs on real files in temp dirs.
 
+mod apply_cli;
 mod harness;
 mod malformed;
 mod plan_cli;

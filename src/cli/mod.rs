@@ -1,5 +1,7 @@
 //! Command-line interface: clap definitions and dispatch, one module per command.
 
+mod apply;
+mod export;
 mod plan;
 mod provider;
 mod sandbox;
@@ -61,6 +63,13 @@ pub enum Command {
     /// Exit codes: 0 no changes (or changes without --detailed-exitcode),
     /// 1 invalid manifests or blocked items, 2 changes present (--detailed-exitcode).
     Plan(plan::Args),
+    /// Apply a saved plan (or plan now and confirm): the only command that writes.
+    ///
+    /// A saved plan is refused if the live org changed since it was made. Destructive
+    /// changes need --allow-destroy. Interrupted applies resume when run again.
+    Apply(apply::Args),
+    /// Write manifests from the live org, to onboard an existing org in one command.
+    Export(export::Args),
     /// Print the JSON Schemas of the manifest, config and plan formats.
     Schema(schema::Args),
     /// Manage the embedded sandbox org (a local SQLite file; no account needed).
@@ -88,6 +97,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),
         Command::Plan(args) => plan::run(&globals, args),
+        Command::Apply(args) => apply::run(&globals, args),
+        Command::Export(args) => export::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),
         Command::Sandbox(args) => sandbox::run(&globals, args),
     }

@@ -36,7 +36,6 @@ pub enum Format {
 }
 
 /// A computed plan and what it was computed from.
-#[allow(dead_code)] // `repo` and `provider` are for apply, which reuses this pipeline.
 pub struct Planned {
     pub plan: Plan,
     pub repo: Repo,

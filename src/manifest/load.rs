@@ -53,8 +53,8 @@ pub struct Salvaged {
     pub project_tags: Vec<String>,
 }
 
-/// Loads `orgform.yaml` and the manifests from the working tree at `root`.
-pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
+/// Loads `orgform.yaml` alone (for commands that do not read the manifests).
+pub fn load_config_only(root: &Path) -> Result<Repo, LoadError> {
     let config_path = root.join(CONFIG_FILE);
     if !config_path.is_file() {
         return Err(LoadError::NoConfig(root.to_path_buf()));
@@ -62,6 +62,12 @@ pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
     let config_bytes = read(&config_path)?;
     let mut repo = Repo::default();
     repo.config = load_config(config_bytes, &mut repo.sources, &mut repo.diagnostics);
+    Ok(repo)
+}
+
+/// Loads `orgform.yaml` and the manifests from the working tree at `root`.
+pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
+    let mut repo = load_config_only(root)?;
     let dir_name = repo.config.manifests.clone();
     let dir = root.join(&dir_name);
     if !dir.is_dir() {

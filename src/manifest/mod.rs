@@ -7,5 +7,7 @@
 mod load;
 mod types;
 
-pub use load::{LoadError, Repo, Salvaged, load_manifest_text, load_repo, load_repo_files};
+pub use load::{
+    LoadError, Repo, Salvaged, load_config_only, load_manifest_text, load_repo, load_repo_files,
+};
 pub use types::*;

@@ -17,6 +17,7 @@ use crate::model::{FolderPath, Principal, ResourceKind};
 
 pub use diff::plan;
 pub use fingerprint::fingerprint;
+pub use order::enforce_deletion_limits;
 
 pub const FORMAT_VERSION: u32 = 1;
 

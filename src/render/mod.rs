@@ -52,7 +52,7 @@ pub(crate) fn describe_fields(c: &Change) -> String {
         .join(", ")
 }
 
-pub(crate) fn marker(action: Action) -> &'static str {
+pub fn marker(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
         Action::Update => "~",

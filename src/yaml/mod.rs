@@ -58,11 +58,11 @@ impl Node {
     }
 }
 
-pub(crate) fn is_null_text(s: &str) -> bool {
+pub fn is_null_text(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
 }
 
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+pub fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "true" | "True" | "TRUE" => Some(true),
         "false" | "False" | "FALSE" => Some(false),

@@ -1,0 +1,472 @@
+//! `orgform apply` and `orgform export` on real sandbox files, as CI would run them.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use orgform::apply::journal::{self, Entry};
+use orgform::model::Org;
+use orgform::sandbox::store::Store;
+
+use crate::util::{TempRepo, orgform, repo_root};
+
+fn acme() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(repo_root().join("examples/acme/."))
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let _ = std::fs::remove_dir_all(dir.path().join(".orgform"));
+    dir
+}
+
+fn live(dir: &Path) -> Org {
+    Store::open(&dir.join(".orgform/sandbox.db"))
+        .expect("sandbox")
+        .read()
+        .expect("read")
+}
+
+fn journal_entries(dir: &Path) -> Vec<Entry> {
+    let jdir = dir.join(".orgform/journal");
+    let mut all = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir(jdir)
+        .expect("journal dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    paths.sort();
+    for p in paths {
+        all.extend(journal::read(&p).expect("journal"));
+    }
+    all
+}
+
+fn audit_records(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join(".orgform/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+        .collect()
+}
+
+/// The plan's text after applying: only the admin that can never be removed is left.
+fn assert_converged(dir: &Path) {
+    let json = orgform(dir, &["plan", "--format", "json"]).json();
+    assert_eq!(
+        json["changes"],
+        serde_json::json!([]),
+        "plan after apply: {json:#}"
+    );
+    assert_eq!(json["blocked"][0]["rule"], "admin-unremovable");
+}
+
+#[test]
+fn applying_the_acme_plan_then_planning_shows_no_changes() {
+    let dir = acme();
+    let plan = orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    assert_eq!(plan.code, 1, "root@acme.com stays blocked");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("[30/30]"),
+        "plain progress lines without a TTY:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Apply complete: 30 done"),
+        "{}",
+        run.stderr
+    );
+    assert_converged(dir.path());
+    let org = live(dir.path());
+    assert!(org.groups.contains_key("labelers-eu") && !org.groups.contains_key("eu-labelers"));
+    assert!(!org.users.contains_key("olga@acme.com"));
+    assert!(
+        org.users.contains_key("root@acme.com"),
+        "blocked items are never applied"
+    );
+
+    // Applying the same plan again is refused: the org is no longer what it was planned on.
+    let again = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("changed since this plan was made"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn a_stale_plan_is_refused_and_nothing_is_written() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // Someone edits the org by hand after the plan was reviewed.
+    let mut store = Store::open(&dir.path().join(".orgform/sandbox.db")).expect("sandbox");
+    store
+        .set_user_role("ken@acme.com", orgform::model::OrgRole::WorkforceManager)
+        .expect("edit");
+    drop(store);
+    let before = live(dir.path());
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("Refusing to apply: the live org changed since this plan was made"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("user ken@acme.com changed since the plan"),
+        "says what changed:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Run `orgform plan` again"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(live(dir.path()), before, "nothing written");
+    let audit = audit_records(dir.path());
+    assert_eq!(
+        audit.last().map(|r| r["outcome"].clone()),
+        Some("refused".into())
+    );
+}
+
+#[test]
+fn destructive_changes_need_allow_destroy() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let before = live(dir.path());
+    let run = orgform(dir.path(), &["apply", "plan.json"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("4 destructive change(s)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--allow-destroy"), "{}", run.stderr);
+    assert_eq!(live(dir.path()), before, "nothing written");
+}
+
+#[test]
+fn max_deletions_is_enforced_even_with_allow_destroy() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // The policy tightens between review and apply: the saved plan is checked again.
+    let config = std::fs::read_to_string(dir.path().join("orgform.yaml")).expect("config");
+    std::fs::write(
+        dir.path().join("orgform.yaml"),
+        config.replace(
+            "max_deletions: { default: 10, users: 5 }",
+            "max_deletions: { default: 10, users: 0 }",
+        ),
+    )
+    .expect("write config");
+    let before = live(dir.path());
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("exceed `policy.max_deletions.users` = 0"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(live(dir.path()), before);
+    // And `plan` itself blocks the deletions (never lifted by --allow-destroy).
+    let plan = orgform(dir.path(), &["plan", "--format", "json"]).json();
+    let rules: Vec<&str> = plan["blocked"]
+        .as_array()
+        .map(|b| b.iter().filter_map(|x| x["rule"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(rules.contains(&"deletion-limit-exceeded"), "{rules:?}");
+}
+
+#[test]
+fn apply_without_a_plan_file_needs_auto_approve_without_a_terminal() {
+    let dir = acme();
+    let before_run = orgform(dir.path(), &["apply", "--allow-destroy"]);
+    assert_eq!(before_run.code, 1);
+    assert!(
+        before_run.stderr.contains("--auto-approve"),
+        "{}",
+        before_run.stderr
+    );
+    let run = orgform(dir.path(), &["apply", "--allow-destroy", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("Plan for org/"),
+        "the plan is shown first"
+    );
+    assert_converged(dir.path());
+    let nothing = orgform(dir.path(), &["apply", "--auto-approve"]);
+    assert_eq!(nothing.code, 0);
+    assert!(
+        nothing.stderr.contains("Nothing to apply"),
+        "{}",
+        nothing.stderr
+    );
+}
+
+#[test]
+fn a_second_apply_on_the_same_org_is_told_to_wait() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join(".orgform/apply.lock"))
+        .expect("lock file");
+    lock.try_lock().expect("this test holds the lock");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("another `orgform apply` is running"),
+        "{}",
+        run.stderr
+    );
+    drop(lock);
+    assert_eq!(
+        orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]).code,
+        0
+    );
+}
+
+#[test]
+fn a_failed_change_skips_its_dependants_and_applies_the_rest() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // Tamper with the saved plan: dr.grey would be created as an external admin, which
+    // the platform (the sandbox store) refuses.
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).expect("plan"))
+            .expect("json");
+    for change in plan["changes"].as_array_mut().expect("changes") {
+        if change["key"] == "dr.grey@stjames-hospital.org" {
+            change["fields"][0]["after"] = "admin".into();
+        }
+    }
+    std::fs::write(dir.path().join("plan.json"), plan.to_string()).expect("write plan");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("failed  user dr.grey@stjames-hospital.org"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("admin-must-be-internal"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("skipped group_member radiologists/dr.grey@stjames-hospital.org: depends on user:dr.grey@stjames-hospital.org"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("28 done"),
+        "independent changes applied: {}",
+        run.stderr
+    );
+    let org = live(dir.path());
+    assert!(!org.users.contains_key("dr.grey@stjames-hospital.org"));
+    assert!(org.users.contains_key("margaret@acme.com"));
+
+    let entries = journal_entries(dir.path());
+    let failed: Vec<usize> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Failed { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    let skipped: Vec<usize> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Skipped { index, .. } => Some(*index),
+            _ => None,
+        })
+        .collect();
+    assert_eq!((failed.len(), skipped.len()), (1, 1));
+    let audit = audit_records(dir.path());
+    let last = audit.last().expect("audit record");
+    assert_eq!(last["outcome"], "partial");
+    let results: Vec<&str> = last["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["result"].as_str())
+        .collect();
+    assert_eq!(results.iter().filter(|r| **r == "failed").count(), 1);
+    assert_eq!(results.iter().filter(|r| **r == "skipped").count(), 1);
+    assert_eq!(results.iter().filter(|r| **r == "done").count(), 28);
+
+    // A fresh plan and apply converge.
+    assert_eq!(
+        orgform(dir.path(), &["apply", "--auto-approve", "--allow-destroy"]).code,
+        0
+    );
+    assert_converged(dir.path());
+}
+
+#[test]
+fn audit_records_who_what_and_never_credentials() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let secret = "-----BEGIN OPENSSH PRIVATE KEY-----SECRETSECRET";
+    let out = Command::new(env!("CARGO_BIN_EXE_orgform"))
+        .arg("-C")
+        .arg(dir.path())
+        .args(["apply", "plan.json", "--allow-destroy"])
+        .env("ORGFORM_ACTOR", "release-bot")
+        .env("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+        .env("ENCORD_SSH_KEY", secret)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let audit = audit_records(dir.path());
+    let record = audit.last().expect("record");
+    assert_eq!(record["actor"], "release-bot");
+    assert_eq!(
+        record["git_commit"],
+        "0123456789abcdef0123456789abcdef01234567"
+    );
+    assert_eq!(record["outcome"], "applied");
+    assert_eq!(record["changes"].as_array().map(Vec::len), Some(30));
+    assert!(record["time"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let mut everything =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    everything += &std::fs::read_to_string(dir.path().join(".orgform/audit.jsonl")).expect("audit");
+    for entry in std::fs::read_dir(dir.path().join(".orgform/journal")).expect("journal") {
+        everything += &std::fs::read_to_string(entry.expect("entry").path()).expect("journal text");
+    }
+    assert!(!everything.contains("SECRET"), "a credential leaked");
+}
+
+/// Runs `apply plan.json` and kills it with SIGKILL right after its k-th write
+/// (before that write is journaled), then applies again.
+fn crash_after(k: usize) {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let marker = dir.path().join("paused");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgform"))
+        .arg("-C")
+        .arg(dir.path())
+        .args(["apply", "plan.json", "--allow-destroy"])
+        .env("ORGFORM_FAULT_PAUSE_AFTER_WRITES", k.to_string())
+        .env("ORGFORM_FAULT_MARKER", &marker)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn apply");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "apply never reached write {k}");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "apply exited before write {k}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let users_mid = live(dir.path()).users.len();
+
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 0, "k={k}: resume failed:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("Resuming an interrupted apply"),
+        "k={k}: {}",
+        run.stderr
+    );
+    assert_converged(dir.path());
+    assert!(
+        live(dir.path()).users.len() <= users_mid + 5,
+        "k={k}: no runaway creations"
+    );
+
+    // Nothing done twice: each change was written at most once, and every change is done.
+    let entries = journal_entries(dir.path());
+    let mut started = std::collections::BTreeMap::<usize, usize>::new();
+    let mut done = std::collections::BTreeMap::<usize, usize>::new();
+    let mut found_already = 0;
+    for e in &entries {
+        match e {
+            Entry::Started { index, .. } => *started.entry(*index).or_default() += 1,
+            Entry::Done { index, already } => {
+                *done.entry(*index).or_default() += 1;
+                found_already += usize::from(*already);
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        started.values().all(|n| *n == 1),
+        "k={k}: a change was started twice: {started:?}"
+    );
+    assert_eq!(done.len(), 30, "k={k}: every change done");
+    assert!(done.values().all(|n| *n == 1), "k={k}: a change done twice");
+    assert_eq!(
+        found_already, 1,
+        "k={k}: the unjournaled write was found, not repeated"
+    );
+}
+
+#[test]
+fn an_apply_killed_mid_way_resumes_to_convergence() {
+    for k in [1, 3, 7, 12, 19, 24, 30] {
+        crash_after(k);
+    }
+}
+
+#[test]
+fn export_then_plan_shows_no_changes() {
+    let dir = acme();
+    orgform(dir.path(), &["plan"]);
+    let run = orgform(dir.path(), &["export"]);
+    assert_eq!(run.code, 1, "org/ already has files: refused");
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    std::fs::remove_dir_all(dir.path().join("org")).expect("rm org");
+    let run = orgform(dir.path(), &["export"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in [
+        "people.yaml",
+        "groups.yaml",
+        "tags.yaml",
+        "metadata.yaml",
+        "folders.yaml",
+        "access.yaml",
+    ] {
+        assert!(dir.path().join("org").join(file).exists(), "{file}");
+    }
+    let people = std::fs::read_to_string(dir.path().join("org/people.yaml")).expect("people");
+    assert!(
+        !people.contains("support@encord.com"),
+        "unmanaged users are not exported"
+    );
+    let validate = orgform(dir.path(), &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    let plan = orgform(dir.path(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}", plan.stdout);
+    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+}
+
+#[test]
+fn export_needs_a_repository() {
+    let repo = TempRepo::new();
+    std::fs::remove_file(repo.path().join("orgform.yaml")).expect("rm");
+    let run = orgform(repo.path(), &["export"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no orgform.yaml"), "{}", run.stderr);
+}
