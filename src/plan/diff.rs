@@ -985,6 +985,37 @@ impl<'a> Planner<'a> {
 
     // ---------------------------------------------------------------- sole admins
 
+    /// Resources of one kind where `who` is an admin and, after the plan, no other user
+    /// would be: (kind, name, whether the manifests declare its access).
+    fn left_without_admin<'r, R: Copy + PartialEq + 'a + 'r>(
+        &self,
+        who: &Principal,
+        kind: ResourceKind,
+        live: impl Iterator<Item = (&'r String, &'r BTreeMap<Principal, R>)>,
+        admin: R,
+        resolved: &[Resolved<'a>],
+        declared_access: impl Fn(&Resolved<'a>) -> &'a BTreeMap<Principal, R>,
+    ) -> Vec<(ResourceKind, String, bool)> {
+        let mut out = Vec::new();
+        for (name, access) in live {
+            if access.get(who) != Some(&admin) {
+                continue;
+            }
+            let declared = resolved.iter().find(|r| r.kind == kind && r.name == *name);
+            let after = match declared {
+                Some(r) => declared_access(r).clone(),
+                None => self.project_access(access),
+            };
+            let has_admin = after.iter().any(|(w, role)| {
+                matches!(w, Principal::User(e) if !self.removed_users.contains(e)) && *role == admin
+            });
+            if !has_admin {
+                out.push((kind, name.clone(), declared.is_some()));
+            }
+        }
+        out
+    }
+
     /// A removed user who is the only admin of a Project or Dataset needs a
     /// replacement (platform rule): assign `offboarding.replacement` where orgform does
     /// not manage the resource's access, or block the removal.
@@ -1005,45 +1036,22 @@ impl<'a> Planner<'a> {
         let mut reassigned: BTreeSet<(ResourceKind, String)> = BTreeSet::new();
         for email in deletions {
             let who = Principal::User(email.clone());
-            let mut sole: Vec<(ResourceKind, String, bool)> = Vec::new();
-            for (name, p) in &self.live.projects {
-                if p.access.get(&who) != Some(&ProjectRole::Admin) {
-                    continue;
-                }
-                let declared = resolved
-                    .iter()
-                    .find(|r| r.kind == ResourceKind::Project && r.name == *name);
-                let after: BTreeMap<Principal, ProjectRole> = match declared {
-                    Some(r) => r.declared.project_access.clone(),
-                    None => self.project_access(&p.access),
-                };
-                let has_admin = after.iter().any(|(w, role)| {
-                    matches!(w, Principal::User(e) if !self.removed_users.contains(e))
-                        && *role == ProjectRole::Admin
-                });
-                if !has_admin {
-                    sole.push((ResourceKind::Project, name.clone(), declared.is_some()));
-                }
-            }
-            for (name, d) in &self.live.datasets {
-                if d.access.get(&who) != Some(&ResourceRole::Admin) {
-                    continue;
-                }
-                let declared = resolved
-                    .iter()
-                    .find(|r| r.kind == ResourceKind::Dataset && r.name == *name);
-                let after: BTreeMap<Principal, ResourceRole> = match declared {
-                    Some(r) => r.declared.resource_access.clone(),
-                    None => self.project_access(&d.access),
-                };
-                let has_admin = after.iter().any(|(w, role)| {
-                    matches!(w, Principal::User(e) if !self.removed_users.contains(e))
-                        && *role == ResourceRole::Admin
-                });
-                if !has_admin {
-                    sole.push((ResourceKind::Dataset, name.clone(), declared.is_some()));
-                }
-            }
+            let mut sole = self.left_without_admin(
+                &who,
+                ResourceKind::Project,
+                self.live.projects.iter().map(|(n, p)| (n, &p.access)),
+                ProjectRole::Admin,
+                resolved,
+                |r| &r.declared.project_access,
+            );
+            sole.extend(self.left_without_admin(
+                &who,
+                ResourceKind::Dataset,
+                self.live.datasets.iter().map(|(n, d)| (n, &d.access)),
+                ResourceRole::Admin,
+                resolved,
+                |r| &r.declared.resource_access,
+            ));
             if sole.is_empty() {
                 continue;
             }

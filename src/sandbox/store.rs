@@ -353,6 +353,16 @@ impl Store {
         Ok((!path.0.is_empty()).then_some(parent))
     }
 
+    fn existing_tag(&self, name: &str) -> Result<String> {
+        self.tag_uuid(name)?
+            .ok_or_else(|| StoreError::NotFound(format!("tag `{name}`")))
+    }
+
+    fn existing_folder(&self, path: &FolderPath) -> Result<String> {
+        self.folder_uuid(path)?
+            .ok_or_else(|| StoreError::NotFound(format!("folder `{path}`")))
+    }
+
     fn user(&self, email_addr: &str) -> Result<Option<(OrgRole, UserType)>> {
         let row: Option<(String, String)> = self
             .conn
@@ -696,9 +706,7 @@ impl Store {
     }
 
     pub fn rename_tag(&mut self, old: &str, new: &str) -> Result<()> {
-        let uuid = self
-            .tag_uuid(old)?
-            .ok_or_else(|| StoreError::NotFound(format!("tag `{old}`")))?;
+        let uuid = self.existing_tag(old)?;
         if let Some(existing) = self.tag_name_ci(new)?
             && existing.to_lowercase() != old.to_lowercase()
         {
@@ -715,9 +723,7 @@ impl Store {
     }
 
     pub fn set_tag_description(&mut self, name: &str, description: &str) -> Result<()> {
-        let uuid = self
-            .tag_uuid(name)?
-            .ok_or_else(|| StoreError::NotFound(format!("tag `{name}`")))?;
+        let uuid = self.existing_tag(name)?;
         self.conn.execute(
             "UPDATE tags SET description = ?2 WHERE uuid = ?1",
             params![uuid, description],
@@ -727,9 +733,7 @@ impl Store {
 
     /// Deletes a tag; it is removed from every project.
     pub fn delete_tag(&mut self, name: &str) -> Result<()> {
-        let uuid = self
-            .tag_uuid(name)?
-            .ok_or_else(|| StoreError::NotFound(format!("tag `{name}`")))?;
+        let uuid = self.existing_tag(name)?;
         self.conn
             .execute("DELETE FROM tags WHERE uuid = ?1", params![uuid])?;
         Ok(())
@@ -804,9 +808,7 @@ impl Store {
 
     pub fn create_folder(&mut self, path: &FolderPath, description: &str) -> Result<()> {
         let parent = match path.parent() {
-            Some(p) => self
-                .folder_uuid(&p)?
-                .ok_or_else(|| StoreError::NotFound(format!("folder `{p}`")))?,
+            Some(p) => self.existing_folder(&p)?,
             None => String::new(),
         };
         if self.folder_uuid(path)?.is_some() {
@@ -824,9 +826,7 @@ impl Store {
     }
 
     pub fn rename_folder(&mut self, path: &FolderPath, new_name: &str) -> Result<()> {
-        let uuid = self
-            .folder_uuid(path)?
-            .ok_or_else(|| StoreError::NotFound(format!("folder `{path}`")))?;
+        let uuid = self.existing_folder(path)?;
         let sibling = match path.parent() {
             Some(p) => p.child(new_name),
             None => FolderPath(vec![new_name.to_string()]),
@@ -845,9 +845,7 @@ impl Store {
     }
 
     pub fn set_folder_description(&mut self, path: &FolderPath, description: &str) -> Result<()> {
-        let uuid = self
-            .folder_uuid(path)?
-            .ok_or_else(|| StoreError::NotFound(format!("folder `{path}`")))?;
+        let uuid = self.existing_folder(path)?;
         self.conn.execute(
             "UPDATE folders SET description = ?2 WHERE uuid = ?1",
             params![uuid, description],
