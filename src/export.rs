@@ -180,8 +180,79 @@ pub fn scalar(s: &str) -> String {
             "yes" | "no" | "on" | "off" | "y" | "n"
         );
     if plain {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+        return s.to_string();
+    }
+    // JSON escapes control characters below U+0020 but not DEL or the C1 range, which
+    // YAML does not allow unescaped; `\u` escapes mean the same in both.
+    serde_json::to_string(s)
+        .unwrap_or_default()
+        .chars()
+        .map(|c| match c {
+            '\u{7f}'..='\u{9f}' | '\u{feff}' => format!("\\u{:04x}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scalar;
+    use crate::diagnostic::Sources;
+    use crate::yaml;
+
+    /// Every string comes back as itself when read as a YAML value in a flow list.
+    #[test]
+    fn scalars_round_trip_through_the_yaml_reader() {
+        let odd = [
+            "plain",
+            "2026",
+            "true",
+            "null",
+            "~",
+            "yes",
+            "-lead",
+            "a: b",
+            "a #b",
+            "#x",
+            "[x]",
+            "{x}",
+            "a,b",
+            "'q'",
+            "\"dq\"",
+            " pad ",
+            "",
+            "tab\there",
+            "new\nline",
+            "del\u{7f}",
+            "c1\u{85}x",
+            "bom\u{feff}",
+            "Ärzte",
+            "emoji 🚀",
+            "x@y.io",
+            "Project 00001",
+            "*star",
+            "&amp",
+            "!bang",
+            "%pct",
+            "@at",
+            "`tick`",
+            "|pipe",
+            ">gt",
+            "?q",
+            "0x1F",
+            "1e3",
+            ".5",
+        ];
+        for s in odd {
+            let text = format!("k: [{}]\n", scalar(s));
+            let mut sources = Sources::default();
+            let file = sources.add("t.yaml", text.clone());
+            let node = yaml::parse(&text, file)
+                .unwrap_or_else(|d| panic!("{s:?} → {text:?}: {}", d.message))
+                .expect("document");
+            let value: std::collections::BTreeMap<String, Vec<String>> =
+                yaml::from_node(&node).unwrap_or_else(|e| panic!("{s:?} → {text:?}: {e}"));
+            assert_eq!(value["k"], [s.to_string()], "{text:?}");
+        }
     }
 }

@@ -280,3 +280,15 @@ fn missing_sandbox_says_how_to_create_one() {
         run.stderr
     );
 }
+
+#[test]
+fn a_targeted_plan_cannot_be_saved() {
+    let dir = acme();
+    let run = orgform(
+        dir.path(),
+        &["plan", "--target", "user", "--out", "plan.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("cannot be saved"), "{}", run.stderr);
+    assert!(!dir.path().join("plan.json").exists());
+}

@@ -265,51 +265,75 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     let desired_yaml = org_yaml(&mut g, false);
     let context = || format!("seed {seed}\n--- live\n{live_yaml}\n--- desired\n{desired_yaml}");
     let mut p = plan_case(CONFIG, &live_yaml, &desired_yaml);
-    prop_assert!(
-        p.plan.blocked.is_empty(),
-        "unexpected blocked items {:?}\n{}",
-        p.plan.blocked,
-        context()
-    );
-
-    // (1) Every change is one the platform accepts, in plan order.
-    let changes = p.plan.changes.clone();
-    let mut provider = SandboxProvider::from_store(std::mem::replace(
-        &mut p.store,
-        orgform::sandbox::store::Store::in_memory().expect("store"),
-    ));
-    for change in &changes {
-        if let Err(e) = provider.apply(change) {
-            return Err(TestCaseError::fail(format!(
-                "{} {} ({:?}) refused: {e}\n{}",
-                change.kind,
-                change.key,
-                change.action,
-                context()
-            )));
+    let mut plan = p.plan.clone();
+    // A type change of a resource's only admin is blocked until the resource has
+    // another admin: when the manifests give it one, the next round does the change.
+    // So apply round after round (at most three) until a plan has nothing left.
+    for round in 1..=3 {
+        // The generator keeps ada as the only org admin and admins internal, so the
+        // one thing that may be blocked is such a type change.
+        prop_assert!(
+            plan.blocked
+                .iter()
+                .all(|b| b.rule.to_string() == "sole-resource-admin"),
+            "round {}: unexpected blocked items {:?}\n{}",
+            round,
+            plan.blocked,
+            context()
+        );
+        if plan.changes.is_empty() {
+            break;
         }
+        prop_assert!(
+            round < 3,
+            "no fixed point after 3 rounds: {:?}\n{}",
+            plan.changes,
+            context()
+        );
+        // (1) Every change is one the platform accepts, in plan order.
+        let mut provider = SandboxProvider::from_store(std::mem::replace(
+            &mut p.store,
+            orgform::sandbox::store::Store::in_memory().expect("store"),
+        ));
+        for change in &plan.changes {
+            if let Err(e) = provider.apply(change) {
+                return Err(TestCaseError::fail(format!(
+                    "round {round}: {} {} ({:?}) refused: {e}\n{}",
+                    change.kind,
+                    change.key,
+                    change.action,
+                    context()
+                )));
+            }
+        }
+        p.store = std::mem::replace(
+            provider.store(),
+            orgform::sandbox::store::Store::in_memory().expect("store"),
+        );
+        let again = replan(&mut p);
+        // Blocked items never multiply from one round to the next (their messages may
+        // narrow, e.g. "only admin of P0 and P1" becomes "of P1").
+        let id = |b: &orgform::plan::Blocked| (b.kind, b.key.clone(), b.rule);
+        let before: Vec<_> = plan.blocked.iter().map(id).collect();
+        prop_assert!(
+            again.blocked.iter().all(|b| before.contains(&id(b))),
+            "round {}: new blocked items {:?}\n{}",
+            round,
+            again.blocked,
+            context()
+        );
+        plan = again;
     }
-    p.store = std::mem::replace(
-        provider.store(),
-        orgform::sandbox::store::Store::in_memory().expect("store"),
-    );
-
-    // (2) Converged: nothing left to do, and the store holds the declared org.
-    let again = replan(&mut p);
-    prop_assert!(
-        again.changes.is_empty() && again.blocked.is_empty(),
-        "not converged: {:#?}\n{}",
-        again
-            .changes
-            .iter()
-            .map(|c| format!("{} {} {:?}", c.kind, c.key, c.action))
-            .collect::<Vec<_>>(),
-        context()
-    );
+    // (2) Converged: the store holds the declared org (but for blocked type changes).
+    let blocked_users: Vec<String> = plan.blocked.iter().map(|b| b.key.clone()).collect();
     let live = p.store.read().expect("read");
     let want = &p.desired.org;
     prop_assert_eq!(live.users.len(), want.users.len(), "{}", context());
-    for (email, u) in &want.users {
+    for (email, u) in want
+        .users
+        .iter()
+        .filter(|(e, _)| !blocked_users.contains(e))
+    {
         let have = &live.users[email];
         prop_assert_eq!(
             (have.role, have.user_type),

@@ -711,3 +711,322 @@ users:
         ]
     );
 }
+
+#[test]
+fn an_ambiguous_rename_touches_none_of_the_candidates() {
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+groups:
+  - { name: a, members: [ada@acme.com] }
+  - { name: b }
+projects:
+  - name: P
+    access: [ { group: a, role: viewer }, { group: b, role: viewer } ]
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+groups:
+  - { name: merged, renamed_from: [a, b] }
+";
+    let p = plan_case(CONFIG, state, manifests);
+    assert_eq!(
+        blocked_rules(&p.plan),
+        [("group".into(), "merged".into(), "rename-conflict".into())]
+    );
+    assert!(
+        p.plan.changes.is_empty(),
+        "neither a nor b is renamed, deleted or stripped of access: {:?}",
+        actions(&p.plan)
+    );
+}
+
+#[test]
+fn replacing_a_sole_resource_admin_waits_for_another_admin() {
+    let config = "manifests: org/\npolicy:\n  offboarding:\n    replacement: ada@acme.com\n";
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: uma@acme.com, role: member, type: external }
+datasets:
+  - name: scans
+    access: [ { user: uma@acme.com, role: admin } ]
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: uma@acme.com, role: member, type: internal }
+";
+    let p = plan_case(config, state, manifests);
+    assert_eq!(
+        blocked_rules(&p.plan),
+        [(
+            "user".into(),
+            "uma@acme.com".into(),
+            "sole-resource-admin".into()
+        )]
+    );
+    assert!(p.plan.changes.is_empty(), "{:?}", actions(&p.plan));
+    snapshot("replace_sole_admin", &p.plan);
+}
+
+#[test]
+fn a_kept_unmanaged_admin_counts_as_another_admin() {
+    let config = "manifests: org/\npolicy:\n  unmanaged:\n    users: ['*@encord.com']\n";
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: olga@acme.com, role: member, type: internal }
+  - { email: ops@encord.com, role: member, type: internal }
+projects:
+  - name: P
+    access: [ { user: olga@acme.com, role: admin }, { user: ops@encord.com, role: admin } ]
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+projects:
+  - name: P
+    access: []
+";
+    let p = plan_case(config, state, manifests);
+    assert!(p.plan.blocked.is_empty(), "{:?}", p.plan.blocked);
+    assert_eq!(
+        actions(&p.plan),
+        [(
+            "user".into(),
+            "olga@acme.com".into(),
+            Action::Delete,
+            Danger::Destructive
+        )]
+    );
+}
+
+#[test]
+fn without_membership_pruning_a_replaced_user_gets_everything_back() {
+    let config = "manifests: org/\npolicy:\n  prune: { memberships: false }\n";
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: fran@acme.com, role: member, type: external }
+groups:
+  - { name: team, members: [fran@acme.com] }
+projects:
+  - name: P
+    access: [ { user: ada@acme.com, role: admin }, { user: fran@acme.com, role: reviewer } ]
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: fran@acme.com, role: member, type: internal }
+groups:
+  - { name: team }
+projects:
+  - name: P
+    access: [ { user: ada@acme.com, role: admin } ]
+";
+    let p = plan_case(config, state, manifests);
+    assert_eq!(
+        actions(&p.plan),
+        [
+            (
+                "user".into(),
+                "fran@acme.com".into(),
+                Action::Replace,
+                Danger::Destructive
+            ),
+            (
+                "group_member".into(),
+                "team/fran@acme.com".into(),
+                Action::Create,
+                Danger::Safe
+            ),
+            (
+                "access".into(),
+                "project:P/user:fran@acme.com".into(),
+                Action::Create,
+                Danger::Safe
+            ),
+        ]
+    );
+}
+
+#[test]
+fn tag_names_compare_ignoring_unicode_case() {
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+project_tags:
+  - { name: Ärzte }
+projects:
+  - { name: P, tags: [Ärzte] }
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+project_tags:
+  - { name: ärzte }
+projects:
+  - { name: P, tags: [ärzte] }
+";
+    let mut p = plan_case(CONFIG, state, manifests);
+    assert_eq!(
+        actions(&p.plan),
+        [(
+            "project_tag".into(),
+            "ärzte".into(),
+            Action::Rename,
+            Danger::Safe
+        )]
+    );
+    let mut provider = orgform::provider::sandbox::SandboxProvider::from_store(std::mem::replace(
+        &mut p.store,
+        orgform::sandbox::store::Store::in_memory().expect("store"),
+    ));
+    for c in &p.plan.changes {
+        orgform::provider::Provider::apply(&mut provider, c).expect("the store accepts it");
+    }
+}
+
+#[test]
+fn a_resource_declared_twice_by_name_and_hash_is_blocked() {
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+projects:
+  - { name: Lung CT, hash: p-1 }
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+projects:
+  - name: Lung CT
+    access: [ { user: ada@acme.com, role: admin } ]
+  - hash: p-1
+    access: [ { user: ada@acme.com, role: viewer } ]
+";
+    let p = plan_case(CONFIG, state, manifests);
+    assert_eq!(
+        blocked_rules(&p.plan),
+        [(
+            "access".into(),
+            "project:Lung CT".into(),
+            "invalid-value".into()
+        )]
+    );
+    assert_eq!(
+        p.plan.changes.len(),
+        1,
+        "only the first declaration counts: {:?}",
+        actions(&p.plan)
+    );
+}
+
+#[test]
+fn references_to_unmanaged_people_outside_the_org_are_blocked() {
+    let config = "manifests: org/\npolicy:\n  unmanaged:\n    users: ['*@encord.com']\n";
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+projects:
+  - { name: P }
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+groups:
+  - { name: g, members: [bot@encord.com] }
+projects:
+  - name: P
+    access: [ { user: bot@encord.com, role: viewer } ]
+";
+    let p = plan_case(config, state, manifests);
+    let rules = blocked_rules(&p.plan);
+    assert_eq!(
+        rules,
+        [
+            (
+                "group_member".into(),
+                "g/bot@encord.com".into(),
+                "user-unknown".into()
+            ),
+            (
+                "access".into(),
+                "project:P/user:bot@encord.com".into(),
+                "user-unknown".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        actions(&p.plan),
+        [("group".into(), "g".into(), Action::Create, Danger::Safe)]
+    );
+}
+
+#[test]
+fn manual_changes_hold_back_what_depends_on_them() {
+    let caps = Capabilities {
+        rename_tag: false,
+        ..Capabilities::ALL
+    };
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+project_tags:
+  - { name: golden }
+projects:
+  - { name: P }
+";
+    let manifests = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+project_tags:
+  - { name: gold, renamed_from: [golden], description: renamed }
+projects:
+  - { name: P, tags: [gold] }
+";
+    let mut p = plan_with(CONFIG, state, manifests, caps);
+    let live = p.store.read().expect("read");
+    let mut provider = orgform::provider::sandbox::SandboxProvider::from_store(std::mem::replace(
+        &mut p.store,
+        orgform::sandbox::store::Store::in_memory().expect("store"),
+    ));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut journal = orgform::apply::journal::Journal::begin(
+        dir.path(),
+        "sha256:test",
+        "sha256:test",
+        p.plan.changes.len(),
+    )
+    .expect("journal");
+    struct Quiet;
+    impl orgform::apply::Observer for Quiet {
+        fn step(&mut self, _: usize, _: &orgform::plan::Change, _: &orgform::apply::Outcome) {}
+    }
+    let report = orgform::apply::execute(
+        &p.plan,
+        &mut provider,
+        &live,
+        &mut journal,
+        &Default::default(),
+        &mut Quiet,
+    )
+    .expect("execute");
+    let labels: Vec<(&str, &str)> = p
+        .plan
+        .changes
+        .iter()
+        .zip(&report.outcomes)
+        .map(|(c, o)| (c.key.as_str(), o.label()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("gold", "manual"),
+            ("gold", "skipped"),
+            ("P/gold", "skipped")
+        ],
+        "the description update and the assignment wait for the manual rename"
+    );
+}

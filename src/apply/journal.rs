@@ -48,6 +48,10 @@ pub enum Entry {
         failed: usize,
         skipped: usize,
     },
+    /// A later apply started: this unfinished one must not be resumed.
+    Superseded {
+        time: String,
+    },
 }
 
 pub struct Journal {
@@ -125,6 +129,30 @@ pub fn read(path: &Path) -> std::io::Result<Vec<Entry>> {
     Ok(entries)
 }
 
+/// Marks every unfinished journal in `dir` as superseded.
+pub fn supersede_unfinished(dir: &Path) -> std::io::Result<()> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for path in listing.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_none_or(|x| x != "jsonl") {
+            continue;
+        }
+        let entries = read(&path)?;
+        let finished = entries
+            .iter()
+            .any(|e| matches!(e, Entry::End { .. } | Entry::Superseded { .. }));
+        if !finished {
+            let mut j = Journal {
+                file: OpenOptions::new().append(true).open(&path)?,
+                path: path.clone(),
+            };
+            j.record(&Entry::Superseded { time: now() })?;
+        }
+    }
+    Ok(())
+}
+
 /// The newest journal in `dir` for this plan that never reached its end.
 pub fn find_unfinished(dir: &Path, digest: &str) -> std::io::Result<Option<Progress>> {
     let Ok(listing) = std::fs::read_dir(dir) else {
@@ -141,7 +169,10 @@ pub fn find_unfinished(dir: &Path, digest: &str) -> std::io::Result<Option<Progr
         if !for_plan {
             continue;
         }
-        if entries.iter().any(|e| matches!(e, Entry::End { .. })) {
+        if entries
+            .iter()
+            .any(|e| matches!(e, Entry::End { .. } | Entry::Superseded { .. }))
+        {
             return Ok(None);
         }
         let done = entries

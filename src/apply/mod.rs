@@ -121,6 +121,8 @@ pub fn execute(
         let outcome = if already.contains(&index) {
             Outcome::AlreadyDone
         } else if change.action == Action::Manual {
+            // Until someone does it by hand, what needs it cannot happen either.
+            broken.extend(provides.iter().cloned());
             Outcome::Manual
         } else if let Some(missing) = requires.iter().find(|r| broken.contains(*r)) {
             let reason = format!("depends on {missing}, whose change did not succeed");

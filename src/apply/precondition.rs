@@ -145,7 +145,10 @@ pub fn check(org: &Org, change: &Change) -> Precondition {
         },
         Action::Delete => match now {
             None => Precondition::Done,
-            Some(_) => Precondition::Ready,
+            Some(live) if matches(&live, change, false) => Precondition::Ready,
+            Some(_) => Precondition::Conflict(format!(
+                "{what} changed since the plan: it is not what the plan meant to delete"
+            )),
         },
         Action::Update | Action::Replace => match now {
             None => Precondition::Conflict(format!("{what} no longer exists")),

@@ -78,6 +78,13 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     };
     if plan.changes.is_empty() {
         eprintln!("Nothing to apply: the plan has no changes.");
+        if !plan.blocked.is_empty() {
+            eprintln!(
+                "{} blocked item(s) remain (see the plan): resolve them, then plan again.",
+                plan.blocked.len()
+            );
+            return Ok(Exit::Error);
+        }
         return Ok(Exit::Ok);
     }
 
@@ -128,8 +135,10 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let digest = apply::plan_digest(&plan);
     let journal_dir = root.join(STATE_DIR).join("journal");
     let unfinished = journal::find_unfinished(&journal_dir, &digest)?;
-    if unfinished.is_none() && plan::fingerprint(&live) != plan.actual_fingerprint {
-        let reason = stale_reason(&plan, &live);
+    if unfinished.is_none()
+        && plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint
+    {
+        let reason = stale_reason(&plan, &live, &config.policy.unmanaged);
         record("refused", Some(reason.clone()), &plan, None)?;
         eprintln!("{reason}");
         return Ok(Exit::Error);
@@ -150,15 +159,19 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             );
             (journal::Journal::resume(&progress.path)?, progress.done)
         }
-        None => (
-            journal::Journal::begin(
-                &journal_dir,
-                &digest,
-                &plan.actual_fingerprint,
-                plan.changes.len(),
-            )?,
-            Default::default(),
-        ),
+        None => {
+            // A new apply makes older interrupted ones obsolete: their plans are stale.
+            journal::supersede_unfinished(&journal_dir)?;
+            (
+                journal::Journal::begin(
+                    &journal_dir,
+                    &digest,
+                    &plan.actual_fingerprint,
+                    plan.changes.len(),
+                )?,
+                Default::default(),
+            )
+        }
     };
     let mut observer = ProgressObserver::new(plan.changes.len(), globals.color);
     let report = apply::execute(
@@ -179,7 +192,12 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         Some(&report),
     )?;
     print_summary(&plan, &report);
-    Ok(if ok { Exit::Ok } else { Exit::Error })
+    // Blocked items are part of what was asked for and is not done: not a success.
+    Ok(if ok && plan.blocked.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Error
+    })
 }
 
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
@@ -197,6 +215,12 @@ fn read_plan(path: &Path) -> anyhow::Result<Plan> {
             path.display(),
             plan.format_version,
             plan::FORMAT_VERSION
+        );
+    }
+    if let Err(why) = plan::integrity::check(&plan) {
+        bail!(
+            "{} was edited after it was made: {why}. Make a fresh plan with `orgform plan --out FILE`",
+            path.display()
         );
     }
     Ok(plan)
@@ -234,7 +258,11 @@ fn guard(plan: &Plan, config: &Config, allow_destroy: bool) -> Option<String> {
 }
 
 /// Says what changed since the plan: the changes whose objects moved, if any.
-fn stale_reason(plan: &Plan, live: &crate::model::Org) -> String {
+fn stale_reason(
+    plan: &Plan,
+    live: &crate::model::Org,
+    unmanaged: &crate::config::Unmanaged,
+) -> String {
     let conflicts: Vec<String> = plan
         .changes
         .iter()
@@ -255,7 +283,7 @@ fn stale_reason(plan: &Plan, live: &crate::model::Org) -> String {
     format!(
         "Refusing to apply: the live org changed since this plan was made (fingerprint {} → {}).\n{detail}\nRun `orgform plan` again and review the new plan. Nothing was written.",
         short(&plan.actual_fingerprint),
-        short(&plan::fingerprint(live))
+        short(&plan::fingerprint(live, unmanaged))
     )
 }
 
@@ -369,7 +397,7 @@ fn print_summary(plan: &Plan, report: &Report) {
     }
     if !plan.blocked.is_empty() {
         eprintln!(
-            "{} blocked item(s) were not applied (see the plan).",
+            "{} blocked item(s) were not applied (see the plan): resolve them, then plan again.",
             plan.blocked.len()
         );
     }

@@ -106,6 +106,11 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
+    if !args.target.is_empty() && args.out.is_some() {
+        anyhow::bail!(
+            "a --target plan cannot be saved with --out: it can leave out changes its own changes need (a replaced user's memberships, a renamed tag's assignments). Save a whole plan instead"
+        );
+    }
     let Some(planned) = compute(globals, &args.target)? else {
         return Ok(Exit::Error);
     };

@@ -234,11 +234,13 @@ impl fmt::Display for ResourceKind {
 }
 
 impl Org {
-    /// Case-insensitive tag lookup: tag names are unique ignoring case.
+    /// Case-insensitive tag lookup: tag names are unique ignoring case (Unicode-aware,
+    /// the same comparison validate and the sandbox store use).
     pub fn tag_named(&self, name: &str) -> Option<&str> {
+        let wanted = name.to_lowercase();
         self.project_tags
             .keys()
-            .find(|k| k.eq_ignore_ascii_case(name))
+            .find(|k| k.to_lowercase() == wanted)
             .map(String::as_str)
     }
 

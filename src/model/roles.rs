@@ -64,6 +64,39 @@ pub enum ResourceRole {
     User,
 }
 
+impl OrgRole {
+    /// Higher means more permissions; lowering a role is disruptive.
+    pub fn rank(self) -> u8 {
+        match self {
+            OrgRole::Admin => 3,
+            OrgRole::WorkforceManager => 2,
+            OrgRole::Member => 1,
+            OrgRole::Collaborator => 0,
+        }
+    }
+}
+
+impl ProjectRole {
+    pub fn rank(self) -> u8 {
+        match self {
+            ProjectRole::Admin => 5,
+            ProjectRole::TeamManager => 4,
+            ProjectRole::AnnotatorReviewer => 3,
+            ProjectRole::Reviewer | ProjectRole::Annotator => 2,
+            ProjectRole::Viewer => 1,
+        }
+    }
+}
+
+impl ResourceRole {
+    pub fn rank(self) -> u8 {
+        match self {
+            ResourceRole::Admin => 1,
+            ResourceRole::User => 0,
+        }
+    }
+}
+
 macro_rules! display_via_serde {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {

@@ -43,12 +43,14 @@ pub fn plan(
         tag_map: BTreeMap::new(),
     };
     p.users();
+    // Which users leave is settled before anything is projected from their leaving.
+    p.limit_user_removals();
+    p.sole_resource_admins();
     p.groups();
     p.tags();
     p.metadata();
     p.folders();
-    let resolved = p.resources();
-    p.sole_resource_admins(&resolved);
+    p.resources();
     let Planner {
         mut changes,
         mut blocked,
@@ -61,7 +63,7 @@ pub fn plan(
     Plan {
         format_version: super::FORMAT_VERSION,
         source,
-        actual_fingerprint: super::fingerprint(live),
+        actual_fingerprint: super::fingerprint(live, &policy.unmanaged),
         summary: Plan::summarize(&changes, blocked.len()),
         changes,
         blocked,
@@ -90,6 +92,26 @@ struct Planner<'a> {
     tag_map: BTreeMap<String, Option<String>>,
 }
 
+/// The users holding the admin role in an access list.
+fn only_admins<R: PartialEq>(access: &BTreeMap<Principal, R>, admin: R) -> Vec<String> {
+    access
+        .iter()
+        .filter(|(_, role)| **role == admin)
+        .filter_map(|(w, _)| match w {
+            Principal::User(e) => Some(e.clone()),
+            Principal::Group(_) => None,
+        })
+        .collect()
+}
+
+/// How a declared object was found in the live org.
+enum Match {
+    Found(String),
+    Missing,
+    /// Several `renamed_from` names exist: blocked, and every candidate is left alone.
+    Ambiguous(Vec<String>),
+}
+
 /// A declared resource matched to the live one.
 struct Resolved<'a> {
     kind: ResourceKind,
@@ -104,32 +126,6 @@ fn footprint_note(groups: usize, access: usize) -> String {
         (g, 0) => format!("also leaves {g} group(s)"),
         (0, a) => format!("also loses access to {a} resource(s)"),
         (g, a) => format!("also leaves {g} group(s) and loses access to {a} resource(s)"),
-    }
-}
-
-fn role_rank(role: OrgRole) -> u8 {
-    match role {
-        OrgRole::Admin => 3,
-        OrgRole::WorkforceManager => 2,
-        OrgRole::Member => 1,
-        OrgRole::Collaborator => 0,
-    }
-}
-
-fn project_role_rank(role: ProjectRole) -> u8 {
-    match role {
-        ProjectRole::Admin => 5,
-        ProjectRole::TeamManager => 4,
-        ProjectRole::AnnotatorReviewer => 3,
-        ProjectRole::Reviewer | ProjectRole::Annotator => 2,
-        ProjectRole::Viewer => 1,
-    }
-}
-
-fn resource_role_rank(role: ResourceRole) -> u8 {
-    match role {
-        ResourceRole::Admin => 1,
-        ResourceRole::User => 0,
     }
 }
 
@@ -244,7 +240,7 @@ impl<'a> Planner<'a> {
                     .field("type", json!(have.user_type), json!(want.user_type))
                     .field("role", json!(have.role), json!(want.role));
             } else {
-                let danger = if role_rank(want.role) < role_rank(have.role) {
+                let danger = if want.role.rank() < have.role.rank() {
                     Danger::Disruptive
                 } else {
                     Danger::Safe
@@ -311,14 +307,25 @@ impl<'a> Planner<'a> {
     fn groups(&mut self) {
         let mut claimed = BTreeSet::new();
         for (name, want) in &self.desired.org.groups {
-            let live_name = self.match_renamed(
+            let found = self.match_renamed(
                 Kind::Group,
-                "group",
+                ("group", name.clone()),
                 name,
                 self.desired.group_renames.get(name),
                 |n| self.live.groups.contains_key(n).then(|| n.to_string()),
             );
             let target = Target::Group { name: name.clone() };
+            let live_name = match found {
+                Match::Found(live_name) => Some(live_name),
+                Match::Missing => None,
+                Match::Ambiguous(candidates) => {
+                    for c in candidates {
+                        self.group_map.insert(c.clone(), Some(c.clone()));
+                        claimed.insert(c);
+                    }
+                    continue;
+                }
+            };
             let Some(live_name) = live_name else {
                 self.changes
                     .push(Change::new(target, Action::Create, Danger::Safe).field(
@@ -358,6 +365,7 @@ impl<'a> Planner<'a> {
             }
             self.memberships(name, &have.members, &have.managers, want);
         }
+        // Groups claimed through an ambiguous rename stay as they are.
         for (name, have) in &self.live.groups {
             if claimed.contains(name) {
                 continue;
@@ -415,6 +423,7 @@ impl<'a> Planner<'a> {
         live_managers: &BTreeSet<String>,
         want: &crate::model::Group,
     ) {
+        let live_list = |manager: bool| if manager { live_managers } else { live_members };
         for (is_manager, have, wanted) in [
             (false, live_members, &want.members),
             (true, live_managers, &want.managers),
@@ -432,6 +441,10 @@ impl<'a> Planner<'a> {
                 }
             };
             for email in wanted.iter().filter(|e| !have.contains(e)) {
+                if !self.user_exists_after(email) {
+                    self.block_unknown_user(target(email), email);
+                    continue;
+                }
                 self.changes.push(self.membership_change(
                     target(email),
                     Action::Create,
@@ -439,6 +452,16 @@ impl<'a> Planner<'a> {
                 ));
             }
             if !self.policy.prune.memberships {
+                // Nothing is pruned, so a replaced user gets back what they had.
+                for email in live_list(is_manager)
+                    .iter()
+                    .filter(|e| self.replaced_users.contains(*e) && !wanted.contains(*e))
+                {
+                    let change = self
+                        .membership_change(target(email), Action::Create, Danger::Safe)
+                        .note("restored after the user is re-added");
+                    self.changes.push(change);
+                }
                 continue;
             }
             for email in have.into_iter().filter(|e| !wanted.contains(*e)) {
@@ -452,6 +475,25 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
+    }
+
+    /// Whether a user will be in the org once the plan's user changes are made.
+    fn user_exists_after(&self, email: &str) -> bool {
+        self.desired.org.users.contains_key(email)
+            || (self.live.users.contains_key(email) && !self.removed_users.contains(email))
+    }
+
+    /// A reference to someone who is neither declared nor in the live org (possible
+    /// for addresses covered by `policy.unmanaged`): the platform would refuse it.
+    fn block_unknown_user(&mut self, target: Target, email: &str) {
+        self.block(
+            target.kind(),
+            target.key(),
+            Rule::UserUnknown,
+            format!(
+                "`{email}` is not a member of the live org and is not declared (it matches `policy.unmanaged`): add them in Encord first, or declare them"
+            ),
+        );
     }
 
     /// Managers have no public API: without it their changes are manual steps.
@@ -481,18 +523,20 @@ impl<'a> Planner<'a> {
     fn match_renamed(
         &mut self,
         kind: Kind,
-        origin_kind: &'static str,
+        origin: (&'static str, String),
         name: &str,
         renamed_from: Option<&Vec<String>>,
         find: impl Fn(&str) -> Option<String>,
-    ) -> Option<String> {
+    ) -> Match {
         if let Some(found) = find(name) {
-            return Some(found);
+            return Match::Found(found);
         }
-        let olds = renamed_from?;
+        let Some(olds) = renamed_from else {
+            return Match::Missing;
+        };
         let found: Vec<String> = olds.iter().filter_map(|o| find(o)).collect();
         match found.as_slice() {
-            [one] => Some(one.clone()),
+            [one] => Match::Found(one.clone()),
             [] => {
                 self.warn(
                     Rule::RenameConflict,
@@ -500,9 +544,9 @@ impl<'a> Planner<'a> {
                         "{kind} `{name}` is renamed from {}, but none of them exists in the live org: it will be created",
                         olds.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
                     ),
-                    Some((origin_kind, name.to_string())),
+                    Some(origin),
                 );
-                None
+                Match::Missing
             }
             many => {
                 self.block(
@@ -510,12 +554,11 @@ impl<'a> Planner<'a> {
                     name,
                     Rule::RenameConflict,
                     format!(
-                        "several former names of `{name}` exist in the live org ({}): keep only the one to rename in `renamed_from`",
+                        "several former names of `{name}` exist in the live org ({}): keep only the one to rename in `renamed_from`; until then none of them is changed",
                         many.join(", ")
                     ),
                 );
-                // Treat as matched to the first so nothing is created twice.
-                Some(many[0].clone())
+                Match::Ambiguous(found)
             }
         }
     }
@@ -525,14 +568,25 @@ impl<'a> Planner<'a> {
     fn tags(&mut self) {
         let mut claimed = BTreeSet::new();
         for (name, want) in &self.desired.org.project_tags {
-            let live_name = self.match_renamed(
+            let found = self.match_renamed(
                 Kind::ProjectTag,
-                "project_tag",
+                ("project_tag", name.clone()),
                 name,
                 self.desired.tag_renames.get(name),
                 |n| self.live.tag_named(n).map(str::to_string),
             );
             let target = Target::ProjectTag { name: name.clone() };
+            let live_name = match found {
+                Match::Found(live_name) => Some(live_name),
+                Match::Missing => None,
+                Match::Ambiguous(candidates) => {
+                    for c in candidates {
+                        self.tag_map.insert(c.clone(), Some(c.clone()));
+                        claimed.insert(c);
+                    }
+                    continue;
+                }
+            };
             let Some(live_name) = live_name else {
                 self.changes
                     .push(Change::new(target, Action::Create, Danger::Safe).field(
@@ -653,15 +707,23 @@ impl<'a> Planner<'a> {
         // Declared path → live path it corresponds to. Parents come first in the map's
         // order, so a child is matched under its (possibly renamed) parent.
         let mut matched: BTreeMap<FolderPath, FolderPath> = BTreeMap::new();
+        // Declared folders left alone (an ambiguous rename), and the live ones they keep.
+        let mut skipped: BTreeSet<FolderPath> = BTreeSet::new();
+        let mut untouchable: BTreeSet<FolderPath> = BTreeSet::new();
         for (path, want) in &self.desired.org.folders {
+            if path.parent().is_some_and(|p| skipped.contains(&p)) {
+                skipped.insert(path.clone());
+                continue;
+            }
             let live_parent = match path.parent() {
                 Some(parent) => matched.get(&parent).cloned(),
                 None => Some(FolderPath(Vec::new())),
             };
-            let live_path = live_parent.and_then(|parent| {
-                self.match_renamed(
+            let live_path = match live_parent {
+                None => None,
+                Some(parent) => match self.match_renamed(
                     Kind::Folder,
-                    "folder",
+                    ("folder", path.to_string()),
                     path.name(),
                     self.desired.folder_renames.get(path),
                     |n| {
@@ -671,9 +733,16 @@ impl<'a> Planner<'a> {
                             .contains_key(&candidate)
                             .then(|| candidate.name().to_string())
                     },
-                )
-                .map(|n| parent.child(&n))
-            });
+                ) {
+                    Match::Found(n) => Some(parent.child(&n)),
+                    Match::Missing => None,
+                    Match::Ambiguous(candidates) => {
+                        skipped.insert(path.clone());
+                        untouchable.extend(candidates.iter().map(|c| parent.child(c)));
+                        continue;
+                    }
+                },
+            };
             let target = Target::Folder { path: path.clone() };
             let Some(live_path) = live_path else {
                 self.changes
@@ -714,11 +783,12 @@ impl<'a> Planner<'a> {
             return;
         }
         let kept: BTreeSet<&FolderPath> = matched.values().collect();
+        let untouchable = |p: &FolderPath| untouchable.iter().any(|u| p.starts_with(u));
         // Where a live folder will be once its ancestors are renamed.
         let renamed_prefixes: Vec<(&FolderPath, &FolderPath)> =
             matched.iter().map(|(new, old)| (old, new)).collect();
         for (path, have) in &self.live.folders {
-            if kept.contains(path) {
+            if kept.contains(path) || untouchable(path) {
                 continue;
             }
             // The deepest kept ancestor decides where the folder is after the renames.
@@ -767,7 +837,8 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    fn resolve(&mut self, r: &DesiredResource) -> Option<String> {
+    /// The live names a declared resource matches (one, when all is well).
+    fn lookup(&self, r: &DesiredResource) -> Vec<String> {
         let names: Vec<&String> = match (r.kind, &r.by) {
             (ResourceKind::Project, ResourceRef::Name(n)) => self
                 .live
@@ -801,8 +872,22 @@ impl<'a> Planner<'a> {
                 }
             }
         };
+        names.into_iter().cloned().collect()
+    }
+
+    /// The declared resource whose access the manifests give for a live resource.
+    fn declared(&self, kind: ResourceKind, live_name: &str) -> Option<&'a DesiredResource> {
+        let desired = self.desired;
+        desired
+            .resources
+            .iter()
+            .find(|r| r.kind == kind && self.lookup(r).iter().any(|n| n == live_name))
+    }
+
+    fn resolve(&mut self, r: &DesiredResource) -> Option<String> {
+        let names = self.lookup(r);
         if let [name] = names.as_slice() {
-            return Some((*name).clone());
+            return Some(name.clone());
         }
         let origin = self.sources.locate(r.origin);
         self.block(
@@ -817,19 +902,34 @@ impl<'a> Planner<'a> {
         None
     }
 
-    fn resources(&mut self) -> Vec<Resolved<'a>> {
+    fn resources(&mut self) {
         let desired = self.desired;
-        let mut resolved = Vec::new();
+        let mut resolved: Vec<Resolved<'a>> = Vec::new();
         for r in &desired.resources {
             let Some(name) = self.resolve(r) else {
                 continue;
             };
+            if let Some(first) = resolved.iter().find(|x| x.kind == r.kind && x.name == name) {
+                let (here, there) = (
+                    self.sources.locate(r.origin),
+                    self.sources.locate(first.declared.origin),
+                );
+                self.block(
+                    Kind::Access,
+                    format!("{}:{name}", r.kind),
+                    Rule::InvalidValue,
+                    format!(
+                        "{} `{name}` is declared twice (at {there} and, as `{}`, at {here}): merge the two entries",
+                        r.kind, r.by
+                    ),
+                );
+                continue;
+            }
             match r.kind {
                 ResourceKind::Project => {
                     let live = &self.live.projects[&name];
-                    let have = self.project_access(&live.access);
-                    self.access_changes(r.kind, &name, &have, &r.project_access, |a, b| {
-                        project_role_rank(a) < project_role_rank(b)
+                    self.access_changes(r.kind, &name, &live.access, &r.project_access, |a, b| {
+                        a.rank() < b.rank()
                     });
                     let have_tags: BTreeSet<String> = live
                         .tags
@@ -868,10 +968,13 @@ impl<'a> Planner<'a> {
                     } else {
                         &self.live.ontologies
                     };
-                    let have = self.project_access(&map[&name].access);
-                    self.access_changes(kind, &name, &have, &r.resource_access, |a, b| {
-                        resource_role_rank(a) < resource_role_rank(b)
-                    });
+                    self.access_changes(
+                        kind,
+                        &name,
+                        &map[&name].access,
+                        &r.resource_access,
+                        |a, b| a.rank() < b.rank(),
+                    );
                 }
             }
             resolved.push(Resolved {
@@ -881,7 +984,6 @@ impl<'a> Planner<'a> {
             });
         }
         self.restore_undeclared_access(&resolved);
-        resolved
     }
 
     /// Re-grants replaced users their access on resources the manifests do not manage:
@@ -920,16 +1022,39 @@ impl<'a> Planner<'a> {
         &mut self,
         kind: ResourceKind,
         resource: &str,
-        have: &BTreeMap<Principal, R>,
+        live: &BTreeMap<Principal, R>,
         want: &BTreeMap<Principal, R>,
         lower: impl Fn(R, R) -> bool,
     ) {
+        let have = &self.project_access(live);
         let target = |who: &Principal| Target::Access {
             resource_kind: kind,
             resource: resource.to_string(),
             principal: who.clone(),
         };
         for (who, role) in want {
+            let exists = match who {
+                Principal::User(e) => self.user_exists_after(e),
+                Principal::Group(g) => {
+                    self.desired.org.groups.contains_key(g)
+                        || self
+                            .group_map
+                            .values()
+                            .any(|v| v.as_deref() == Some(g.as_str()))
+                }
+            };
+            if !exists {
+                match who {
+                    Principal::User(e) => self.block_unknown_user(target(who), e),
+                    Principal::Group(g) => self.block(
+                        Kind::Access,
+                        target(who).key(),
+                        Rule::UserUnknown,
+                        format!("group `{g}` does not exist in the live org and is not declared"),
+                    ),
+                }
+                continue;
+            }
             match have.get(who) {
                 None => self.changes.push(
                     Change::new(target(who), Action::Create, Danger::Safe).field(
@@ -961,6 +1086,18 @@ impl<'a> Planner<'a> {
             }
         }
         if !self.policy.prune.memberships {
+            // Nothing is pruned, so a replaced user gets back what they had.
+            for (who, role) in live {
+                if matches!(who, Principal::User(e) if self.replaced_users.contains(e))
+                    && !want.contains_key(who)
+                {
+                    self.changes.push(
+                        Change::new(target(who), Action::Create, Danger::Safe)
+                            .field("role", None, json!(role))
+                            .note("restored after the user is re-added"),
+                    );
+                }
+            }
             return;
         }
         for (who, role) in have {
@@ -987,25 +1124,38 @@ impl<'a> Planner<'a> {
 
     /// Resources of one kind where `who` is an admin and, after the plan, no other user
     /// would be: (kind, name, whether the manifests declare its access).
-    fn left_without_admin<'r, R: Copy + PartialEq + 'a + 'r>(
+    fn left_without_admin<R: Copy + PartialEq + 'a>(
         &self,
         who: &Principal,
         kind: ResourceKind,
-        live: impl Iterator<Item = (&'r String, &'r BTreeMap<Principal, R>)>,
+        live: impl Iterator<Item = (&'a String, &'a BTreeMap<Principal, R>)>,
         admin: R,
-        resolved: &[Resolved<'a>],
-        declared_access: impl Fn(&Resolved<'a>) -> &'a BTreeMap<Principal, R>,
+        declared_access: impl Fn(&'a DesiredResource) -> &'a BTreeMap<Principal, R>,
     ) -> Vec<(ResourceKind, String, bool)> {
         let mut out = Vec::new();
         for (name, access) in live {
             if access.get(who) != Some(&admin) {
                 continue;
             }
-            let declared = resolved.iter().find(|r| r.kind == kind && r.name == *name);
-            let after = match declared {
-                Some(r) => declared_access(r).clone(),
-                None => self.project_access(access),
-            };
+            let declared = self.declared(kind, name);
+            // What stays: the declared entries, plus the live ones orgform keeps
+            // (unmanaged principals; all of them when memberships are not pruned).
+            let mut after = self.project_access(access);
+            if let Some(r) = declared {
+                let keep_all = !self.policy.prune.memberships;
+                after.retain(|w, _| {
+                    keep_all
+                        || match w {
+                            Principal::User(e) => self.unmanaged_user(e),
+                            Principal::Group(g) => self.policy.unmanaged.group(g),
+                        }
+                });
+                after.extend(
+                    declared_access(r)
+                        .iter()
+                        .map(|(w, role)| (w.clone(), *role)),
+                );
+            }
             let has_admin = after.iter().any(|(w, role)| {
                 matches!(w, Principal::User(e) if !self.removed_users.contains(e)) && *role == admin
             });
@@ -1016,15 +1166,44 @@ impl<'a> Planner<'a> {
         out
     }
 
+    /// Blocks every user removal (deletion or replace) when there are more than
+    /// `policy.max_deletions` allows, before anything is projected from them.
+    fn limit_user_removals(&mut self) {
+        let before = self.blocked.len();
+        enforce_deletion_limits(
+            &mut self.changes,
+            &mut self.blocked,
+            &self.policy.max_deletions,
+        );
+        for b in &self.blocked[before..] {
+            self.removed_users.remove(&b.key);
+            self.replaced_users.remove(&b.key);
+        }
+    }
+
+    /// Takes a planned removal of `email` back, as blocked.
+    fn block_removal(&mut self, email: &str, rule: Rule, message: String) {
+        self.changes.retain(|c| {
+            !(c.kind == Kind::User
+                && c.key == email
+                && matches!(c.action, Action::Delete | Action::Replace))
+        });
+        self.removed_users.remove(email);
+        self.replaced_users.remove(email);
+        self.block(Kind::User, email, rule, message);
+    }
+
     /// A removed user who is the only admin of a Project or Dataset needs a
     /// replacement (platform rule): assign `offboarding.replacement` where orgform does
     /// not manage the resource's access, or block the removal.
-    fn sole_resource_admins(&mut self, resolved: &[Resolved<'a>]) {
-        let deletions: Vec<String> = self
+    fn sole_resource_admins(&mut self) {
+        let removals: Vec<(String, Action)> = self
             .changes
             .iter()
-            .filter(|c| c.kind == Kind::User && c.action == Action::Delete)
-            .map(|c| c.key.clone())
+            .filter(|c| {
+                c.kind == Kind::User && matches!(c.action, Action::Delete | Action::Replace)
+            })
+            .map(|c| (c.key.clone(), c.action))
             .collect();
         let replacement = self
             .policy
@@ -1034,42 +1213,79 @@ impl<'a> Planner<'a> {
             .map(|r| crate::model::email::normalize(r))
             .filter(|r| !self.removed_users.contains(r) && self.desired.org.users.contains_key(r));
         let mut reassigned: BTreeSet<(ResourceKind, String)> = BTreeSet::new();
-        for email in deletions {
+        let live = self.live;
+        for (email, action) in removals {
             let who = Principal::User(email.clone());
+            if action == Action::Replace {
+                // A type change runs first in apply order, before any access change:
+                // another admin must already be there.
+                let mut now: Vec<String> = Vec::new();
+                for (kind, name, access) in live
+                    .projects
+                    .iter()
+                    .map(|(n, p)| {
+                        (
+                            ResourceKind::Project,
+                            n,
+                            only_admins(&p.access, ProjectRole::Admin),
+                        )
+                    })
+                    .chain(live.datasets.iter().map(|(n, d)| {
+                        (
+                            ResourceKind::Dataset,
+                            n,
+                            only_admins(&d.access, ResourceRole::Admin),
+                        )
+                    }))
+                {
+                    let others = access
+                        .iter()
+                        .any(|e| *e != email && !self.replaced_users.contains(e));
+                    if access.contains(&email) && !others {
+                        now.push(format!("{kind} `{name}`"));
+                    }
+                }
+                if !now.is_empty() {
+                    self.block_removal(
+                        &email,
+                        Rule::SoleResourceAdmin,
+                        format!(
+                            "`{email}` is the only admin of {}: changing their type removes and re-adds them; give each another admin first (apply that), then change the type",
+                            now.join(", ")
+                        ),
+                    );
+                }
+                continue;
+            }
             let mut sole = self.left_without_admin(
                 &who,
                 ResourceKind::Project,
-                self.live.projects.iter().map(|(n, p)| (n, &p.access)),
+                live.projects.iter().map(|(n, p)| (n, &p.access)),
                 ProjectRole::Admin,
-                resolved,
-                |r| &r.declared.project_access,
+                |r| &r.project_access,
             );
             sole.extend(self.left_without_admin(
                 &who,
                 ResourceKind::Dataset,
-                self.live.datasets.iter().map(|(n, d)| (n, &d.access)),
+                live.datasets.iter().map(|(n, d)| (n, &d.access)),
                 ResourceRole::Admin,
-                resolved,
-                |r| &r.declared.resource_access,
+                |r| &r.resource_access,
             ));
             if sole.is_empty() {
                 continue;
             }
+
             let blocked_on: Vec<String> = sole
                 .iter()
                 .filter(|(_, _, declared)| *declared || replacement.is_none())
                 .map(|(k, n, _)| format!("{k} `{n}`"))
                 .collect();
             if !blocked_on.is_empty() {
-                self.changes.retain(|c| {
-                    !(c.kind == Kind::User && c.key == email && c.action == Action::Delete)
-                });
                 let fix = match &replacement {
                     Some(_) => "declare another admin in the access list of each".to_string(),
                     None => "set `policy.offboarding.replacement` in orgform.yaml, or declare another admin for each".to_string(),
                 };
-                self.block(
-                    Kind::User,
+                self.block_removal(
                     &email,
                     Rule::SoleResourceAdmin,
                     format!(

@@ -6,6 +6,7 @@
 
 mod diff;
 mod fingerprint;
+pub mod integrity;
 mod order;
 
 use std::collections::BTreeMap;

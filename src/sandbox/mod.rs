@@ -14,6 +14,10 @@ pub const DEFAULT_ADMIN: &str = "admin@example.com";
 /// Fills an empty store from a state file (manifest format): users with their status,
 /// groups, tags, schema, folders, and the projects/datasets/ontologies it describes.
 pub fn load_state(store: &mut Store, state: &ManifestFile) -> Result<(), StoreError> {
+    store.batch(|store| fill(store, state))
+}
+
+fn fill(store: &mut Store, state: &ManifestFile) -> Result<(), StoreError> {
     let d = Desired::from_manifests(state);
     for (email, u) in &d.org.users {
         store.add_user(

@@ -120,7 +120,27 @@ impl Store {
         Ok(format!("{prefix}-{n:08}"))
     }
 
+    /// Runs `f` in a transaction, or inside the one already open (see [`Store::batch`]).
     fn tx<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(v) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs many operations as one transaction: all or nothing, and one sync to disk
+    /// instead of one per operation (creating a large sandbox).
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         match f(self) {
             Ok(v) => {
@@ -386,12 +406,16 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("group `{name}`")))
     }
 
+    /// A tag by name, ignoring case (Unicode-aware: SQLite's NOCASE is ASCII-only).
     fn tag_uuid(&self, name: &str) -> Result<Option<String>> {
+        let Some(stored) = self.tag_name_ci(name)? else {
+            return Ok(None);
+        };
         Ok(self
             .conn
             .query_row(
-                "SELECT uuid FROM tags WHERE name = ?1 COLLATE NOCASE",
-                params![name],
+                "SELECT uuid FROM tags WHERE name = ?1",
+                params![stored],
                 |r| r.get(0),
             )
             .optional()?)
@@ -555,6 +579,15 @@ impl Store {
                 format!("`{email_addr}` is {user_type}: only internal users can be admins"),
             ));
         }
+        // Re-adding starts with a removal, and removing a sole admin needs a replacement.
+        if let Some((kind, name)) = self.sole_admin_of(&email_addr)? {
+            return Err(refused(
+                Rule::SoleResourceAdmin,
+                format!(
+                    "`{email_addr}` is the only admin of {kind} `{name}`: assign another admin first"
+                ),
+            ));
+        }
         self.tx(|s| {
             let principal = Principal::User(email_addr.clone()).to_string();
             s.conn.execute(
@@ -569,6 +602,23 @@ impl Store {
             )?;
             Ok(())
         })
+    }
+
+    /// What the user's answer to the invitation does (sandbox only: on the platform the
+    /// invitee sets it).
+    pub fn set_invitation_status(
+        &mut self,
+        email_addr: &str,
+        status: InvitationStatus,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE users SET status = ?2 WHERE email = ?1",
+            params![email::normalize(email_addr), name_of(&status)],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("user `{email_addr}`")));
+        }
+        Ok(())
     }
 
     // ---------------------------------------------------------------- groups
@@ -1090,6 +1140,10 @@ mod tests {
         s.set_access(ResourceKind::Dataset, "scans", &bob, "admin")
             .expect("access");
         refused_with(s.remove_user("bob@acme.com"), Rule::SoleResourceAdmin);
+        refused_with(
+            s.replace_user("bob@acme.com", OrgRole::Member, UserType::External),
+            Rule::SoleResourceAdmin,
+        );
         let ada = Principal::User("ada@acme.com".into());
         s.set_access(ResourceKind::Dataset, "scans", &ada, "admin")
             .expect("replacement");

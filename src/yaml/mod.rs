@@ -149,9 +149,11 @@ impl Builder {
                     // `!!str 123` is the string "123", as if it were quoted.
                     plain &= tag.suffix != "str";
                 }
+                // An exact-size copy: the scanner's buffer keeps growth slack, and a large
+                // org has hundreds of thousands of scalars.
                 let node = Node {
                     kind: NodeKind::Scalar {
-                        value: value.into_owned(),
+                        value: String::from(&*value),
                         plain,
                     },
                     origin,
@@ -191,12 +193,17 @@ impl Builder {
                 )?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor) = match self.stack.pop() {
+                let (mut node, anchor) = match self.stack.pop() {
                     Some(Open::Seq(node, anchor)) | Some(Open::Map(node, anchor, _)) => {
                         (node, anchor)
                     }
                     None => return Ok(()),
                 };
+                match &mut node.kind {
+                    NodeKind::Seq(items) => items.shrink_to_fit(),
+                    NodeKind::Map(entries) => entries.shrink_to_fit(),
+                    NodeKind::Scalar { .. } => {}
+                }
                 self.remember(anchor, &node);
                 self.push_value(node)?;
             }
