@@ -148,6 +148,13 @@ impl Sources {
         self.files[file.0 as usize].text = text;
     }
 
+    /// Drops the file texts (quoting lines is no longer possible); paths stay.
+    pub fn forget_texts(&mut self) {
+        for f in &mut self.files {
+            f.text = String::new();
+        }
+    }
+
     pub fn path(&self, file: FileId) -> &str {
         &self.files[file.0 as usize].display
     }

@@ -47,7 +47,7 @@ pub struct Planned {
 /// Loads, validates (stopping on errors) and plans. `None` when validation failed
 /// (diagnostics already printed).
 pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<Planned>> {
-    let repo = manifest::load_repo(&globals.dir)?;
+    let mut repo = manifest::load_repo(&globals.dir)?;
     let diagnostics = check(&repo);
     if diagnostics.iter().any(|d| d.is_error()) {
         for d in diagnostics.iter().filter(|d| d.severity != Severity::Note) {
@@ -61,9 +61,22 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
         );
         return Ok(None);
     }
+    let desired = Desired::from_manifests(&repo.manifests);
+    let warnings: Vec<Warning> = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .map(|d| Warning {
+            rule: d.rule,
+            message: d.message.clone(),
+            origin: d.origin.map(|o| repo.sources.locate(o)),
+        })
+        .collect();
+    // The desired model and the warnings hold all that is needed from here on: let the
+    // spanned manifests and file texts go before the live org is read (large orgs).
+    repo.manifests = Default::default();
+    repo.sources.forget_texts();
     let mut provider = provider::open(&globals.dir, &repo.config, globals.color)?;
     let live = provider.read().context("reading the live org")?;
-    let desired = Desired::from_manifests(&repo.manifests);
     let source = Source {
         manifests: repo.config.manifests.clone(),
         git_commit: None,
@@ -76,14 +89,6 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
         source,
         &repo.sources,
     );
-    let warnings = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .map(|d| Warning {
-            rule: d.rule,
-            message: d.message.clone(),
-            origin: d.origin.map(|o| repo.sources.locate(o)),
-        });
     plan.warnings.splice(0..0, warnings);
     if !targets.is_empty() {
         let selected = |kind: &str, key: &str| {

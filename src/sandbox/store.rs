@@ -202,10 +202,8 @@ impl Store {
             let mut stmt = self
                 .conn
                 .prepare(&format!("SELECT group_hash, email FROM {table}"))?;
-            let rows: Vec<(String, String)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            for (hash, email) in rows {
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (hash, email): (String, String) = row?;
                 let Some(group) = group_names.get(&hash).and_then(|n| org.groups.get_mut(n)) else {
                     continue;
                 };
@@ -228,10 +226,8 @@ impl Store {
             org.project_tags.insert(name, Tag { description });
         }
         let mut stmt = self.conn.prepare("SELECT key, type FROM metadata_keys")?;
-        let keys: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (key, ty) in keys {
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (key, ty): (String, String) = row?;
             let ty: MetadataType =
                 serde_json::from_str(&ty).map_err(|_| StoreError::Corrupt(ty.clone()))?;
             org.metadata_schema.insert(key, ty);
@@ -281,10 +277,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT kind, resource_hash, principal, role FROM access")?;
-        let rows: Vec<(String, String, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (kind, hash, principal, role) in rows {
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
+            let (kind, hash, principal, role): (String, String, String, String) = row?;
             let Some(name) = names_by_hash.get(&(kind.clone(), hash)) else {
                 continue;
             };
@@ -310,10 +304,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare("SELECT project_hash, tag_uuid FROM project_tags")?;
-        let rows: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (project_hash, tag_uuid) in rows {
+        for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+            let (project_hash, tag_uuid): (String, String) = row?;
             let project = names_by_hash.get(&("project".to_string(), project_hash));
             let tag = tag_names.get(&tag_uuid);
             if let (Some(project), Some(tag)) = (project, tag)
