@@ -1,0 +1,277 @@
+//! Groups: create, rename, describe, delete; their members and managers.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::diagnostic::Rule;
+use crate::model::Principal;
+use crate::plan::{Action, Change, Danger, Kind, Target};
+
+use super::{Match, Planner};
+
+impl<'a> Planner<'a> {
+    pub(super) fn groups(&mut self) {
+        let mut claimed = BTreeSet::new();
+        for (name, want) in &self.desired.org.groups {
+            let found = self.match_renamed(
+                Kind::Group,
+                ("group", name.clone()),
+                name,
+                self.desired.group_renames.get(name),
+                |n| self.live.groups.contains_key(n).then(|| n.to_string()),
+            );
+            let target = Target::Group { name: name.clone() };
+            let live_name = match found {
+                Match::Found(live_name) => Some(live_name),
+                Match::Missing => None,
+                Match::Ambiguous(candidates) => {
+                    for c in candidates {
+                        self.group_map.insert(c.clone(), Some(c.clone()));
+                        claimed.insert(c);
+                    }
+                    continue;
+                }
+            };
+            let Some(live_name) = live_name else {
+                self.changes
+                    .push(Change::new(target, Action::Create, Danger::Safe).field(
+                        "description",
+                        None,
+                        json!(want.description),
+                    ));
+                self.memberships(name, &Default::default(), &Default::default(), want);
+                continue;
+            };
+            claimed.insert(live_name.clone());
+            self.group_map.insert(live_name.clone(), Some(name.clone()));
+            let have = &self.live.groups[&live_name];
+            if live_name != *name {
+                self.changes.push(
+                    Change::new(
+                        Target::Group {
+                            name: live_name.clone(),
+                        },
+                        Action::Rename,
+                        Danger::Safe,
+                    )
+                    .field("name", json!(live_name), json!(name)),
+                );
+                // People read the new name; the target names the group as it is now.
+                if let Some(c) = self.changes.last_mut() {
+                    c.key = name.clone();
+                }
+            }
+            if have.description != want.description {
+                self.changes
+                    .push(Change::new(target, Action::Update, Danger::Safe).field(
+                        "description",
+                        json!(have.description),
+                        json!(want.description),
+                    ));
+            }
+            self.memberships(name, &have.members, &have.managers, want);
+        }
+        // Groups claimed through an ambiguous rename stay as they are.
+        for (name, have) in &self.live.groups {
+            if claimed.contains(name) {
+                continue;
+            }
+            if self.policy.unmanaged.group(name) || !self.policy.prune.groups {
+                self.group_map.insert(name.clone(), Some(name.clone()));
+                self.restore_memberships(name, have);
+                continue;
+            }
+            self.group_map.insert(name.clone(), None);
+            let grants = self
+                .live
+                .access_entries()
+                .iter()
+                .filter(|(_, _, p, _)| **p == Principal::Group(name.clone()))
+                .count();
+            self.changes.push(
+                Change::new(
+                    Target::Group { name: name.clone() },
+                    Action::Delete,
+                    Danger::Destructive,
+                )
+                .field("description", json!(have.description), None)
+                .note(format!(
+                    "{} member(s) lose the group; revokes its access on {grants} resource(s)",
+                    have.members.len()
+                )),
+            );
+        }
+    }
+
+    /// Re-adds replaced users to a group orgform leaves alone (their removal dropped them).
+    pub(super) fn restore_memberships(&mut self, group: &str, have: &crate::model::Group) {
+        for (is_manager, list) in [(false, &have.members), (true, &have.managers)] {
+            for email in list.iter().filter(|e| self.replaced_users.contains(*e)) {
+                let (group, email) = (group.to_string(), email.clone());
+                let target = if is_manager {
+                    Target::GroupManager { group, email }
+                } else {
+                    Target::GroupMember { group, email }
+                };
+                let change = self
+                    .membership_change(target, Action::Create, Danger::Safe)
+                    .note("restored after the user is re-added");
+                self.changes.push(change);
+            }
+        }
+    }
+
+    /// Member and manager changes of one group (named as after the plan).
+    pub(super) fn memberships(
+        &mut self,
+        group: &str,
+        live_members: &BTreeSet<String>,
+        live_managers: &BTreeSet<String>,
+        want: &crate::model::Group,
+    ) {
+        let live_list = |manager: bool| if manager { live_managers } else { live_members };
+        for (is_manager, have, wanted) in [
+            (false, live_members, &want.members),
+            (true, live_managers, &want.managers),
+        ] {
+            let have: BTreeSet<&String> = have
+                .iter()
+                .filter(|e| !self.removed_users.contains(*e))
+                .collect();
+            let target = |email: &str| {
+                let (group, email) = (group.to_string(), email.to_string());
+                if is_manager {
+                    Target::GroupManager { group, email }
+                } else {
+                    Target::GroupMember { group, email }
+                }
+            };
+            for email in wanted.iter().filter(|e| !have.contains(e)) {
+                if !self.user_exists_after(email) {
+                    self.block_unknown_user(target(email), email);
+                    continue;
+                }
+                self.changes.push(self.membership_change(
+                    target(email),
+                    Action::Create,
+                    Danger::Safe,
+                ));
+            }
+            if !self.policy.prune.memberships {
+                // Nothing is pruned, so a replaced user gets back what they had.
+                for email in live_list(is_manager)
+                    .iter()
+                    .filter(|e| self.replaced_users.contains(*e) && !wanted.contains(*e))
+                {
+                    let change = self
+                        .membership_change(target(email), Action::Create, Danger::Safe)
+                        .note("restored after the user is re-added");
+                    self.changes.push(change);
+                }
+                continue;
+            }
+            for email in have.into_iter().filter(|e| !wanted.contains(*e)) {
+                if self.unmanaged_user(email) {
+                    continue;
+                }
+                self.changes.push(self.membership_change(
+                    target(email),
+                    Action::Delete,
+                    Danger::Disruptive,
+                ));
+            }
+        }
+    }
+
+    /// Whether a user will be in the org once the plan's user changes are made.
+    pub(super) fn user_exists_after(&self, email: &str) -> bool {
+        self.desired.org.users.contains_key(email)
+            || (self.live.users.contains_key(email) && !self.removed_users.contains(email))
+    }
+
+    /// A reference to someone who is neither declared nor in the live org (possible
+    /// for addresses covered by `policy.unmanaged`): the platform would refuse it.
+    pub(super) fn block_unknown_user(&mut self, target: Target, email: &str) {
+        self.block(
+            target.kind(),
+            target.key(),
+            Rule::UserUnknown,
+            format!(
+                "`{email}` is not a member of the live org and is not declared (it matches `policy.unmanaged`): add them in Encord first, or declare them"
+            ),
+        );
+    }
+
+    /// Managers have no public API: without it their changes are manual steps.
+    pub(super) fn membership_change(
+        &self,
+        target: Target,
+        action: Action,
+        danger: Danger,
+    ) -> Change {
+        let manager = matches!(target, Target::GroupManager { .. });
+        if manager && !self.caps.group_managers {
+            let (group, email) = match &target {
+                Target::GroupManager { group, email } => (group.clone(), email.clone()),
+                _ => unreachable!("checked above"),
+            };
+            let verb = if action == Action::Create {
+                "add"
+            } else {
+                "remove"
+            };
+            return Change::new(target, Action::Manual, danger)
+                .rule(Rule::UnsupportedByProvider)
+                .note(format!(
+                    "the API has no group-manager call: in the web app, My organisation → Settings → Groups → Edit `{group}` → {verb} manager {email}"
+                ));
+        }
+        Change::new(target, action, danger)
+    }
+
+    /// Finds the live object a declared one corresponds to: same name, or one of its
+    /// `renamed_from` names. Reports ambiguous and dangling renames.
+    pub(super) fn match_renamed(
+        &mut self,
+        kind: Kind,
+        origin: (&'static str, String),
+        name: &str,
+        renamed_from: Option<&Vec<String>>,
+        find: impl Fn(&str) -> Option<String>,
+    ) -> Match {
+        if let Some(found) = find(name) {
+            return Match::Found(found);
+        }
+        let Some(olds) = renamed_from else {
+            return Match::Missing;
+        };
+        let found: Vec<String> = olds.iter().filter_map(|o| find(o)).collect();
+        match found.as_slice() {
+            [one] => Match::Found(one.clone()),
+            [] => {
+                self.warn(
+                    Rule::RenameConflict,
+                    format!(
+                        "{kind} `{name}` is renamed from {}, but none of them exists in the live org: it will be created",
+                        olds.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                    Some(origin),
+                );
+                Match::Missing
+            }
+            many => {
+                self.block(
+                    kind,
+                    name,
+                    Rule::RenameConflict,
+                    format!(
+                        "several former names of `{name}` exist in the live org ({}): keep only the one to rename in `renamed_from`; until then none of them is changed",
+                        many.join(", ")
+                    ),
+                );
+                Match::Ambiguous(found)
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Users: invite, change roles, replace on a type change, remove; admins stay.
+
+use serde_json::json;
+
+use crate::diagnostic::Rule;
+use crate::model::{OrgRole, Principal, UserType};
+use crate::plan::{Action, Change, Danger, Kind, Target};
+
+use super::{Planner, footprint_note};
+
+impl<'a> Planner<'a> {
+    pub(super) fn users(&mut self) {
+        let (desired, live) = (&self.desired.org.users, &self.live.users);
+        for (email, want) in desired {
+            let target = Target::User {
+                email: email.clone(),
+            };
+            let Some(have) = live.get(email) else {
+                if want.role == OrgRole::Admin && want.user_type != UserType::Internal {
+                    self.block(
+                        Kind::User,
+                        email,
+                        Rule::AdminMustBeInternal,
+                        format!("`{email}` would be an admin of type {}; only internal users can be admins", want.user_type),
+                    );
+                    continue;
+                }
+                self.changes.push(
+                    Change::new(target, Action::Create, Danger::Safe)
+                        .field("role", None, json!(want.role))
+                        .field("type", None, json!(want.user_type)),
+                );
+                continue;
+            };
+            let type_changes = have.user_type != want.user_type;
+            let role_changes = have.role != want.role;
+            if !type_changes && !role_changes {
+                continue;
+            }
+            if have.role == OrgRole::Admin {
+                let (rule, message) = if role_changes {
+                    (
+                        Rule::AdminRoleLocked,
+                        format!(
+                            "`{email}` is an admin; an admin's role cannot be changed (wanted {}). Ask Encord support, or declare `role: admin`",
+                            want.role
+                        ),
+                    )
+                } else {
+                    (
+                        Rule::AdminUnremovable,
+                        format!(
+                            "`{email}` is an admin; changing its type to {} means removing and re-adding it, and admins cannot be removed",
+                            want.user_type
+                        ),
+                    )
+                };
+                self.block(Kind::User, email, rule, message);
+                continue;
+            }
+            if want.role == OrgRole::Admin && want.user_type != UserType::Internal {
+                self.block(
+                    Kind::User,
+                    email,
+                    Rule::AdminMustBeInternal,
+                    format!("`{email}` would become an admin of type {}; only internal users can be admins", want.user_type),
+                );
+                continue;
+            }
+            let mut change;
+            if type_changes || !self.caps.change_org_role {
+                // The platform re-adds the user: memberships and access are dropped.
+                self.removed_users.insert(email.clone());
+                self.replaced_users.insert(email.clone());
+                change = Change::new(target, Action::Replace, Danger::Destructive)
+                    .rule(if type_changes {
+                        Rule::UserTypeChange
+                    } else {
+                        Rule::UnsupportedByProvider
+                    })
+                    .note(if type_changes {
+                        "removed and re-added with the new type: drops their group memberships and resource access; the declared ones are added back"
+                    } else {
+                        "the platform API cannot change a role: removed and re-added; declared memberships and access are added back"
+                    });
+                change = change
+                    .field("type", json!(have.user_type), json!(want.user_type))
+                    .field("role", json!(have.role), json!(want.role));
+            } else {
+                let danger = if want.role.rank() < have.role.rank() {
+                    Danger::Disruptive
+                } else {
+                    Danger::Safe
+                };
+                change = Change::new(target, Action::Update, danger).field(
+                    "role",
+                    json!(have.role),
+                    json!(want.role),
+                );
+            }
+            self.changes.push(change);
+        }
+        for (email, have) in live {
+            if desired.contains_key(email) || self.unmanaged_user(email) || !self.policy.prune.users
+            {
+                continue;
+            }
+            if have.role == OrgRole::Admin {
+                self.block(
+                    Kind::User,
+                    email,
+                    Rule::AdminUnremovable,
+                    format!("admin `{email}` is not in the manifests, but admins cannot be removed by orgform: add it back to `users:` (or ask Encord support to remove it)"),
+                );
+                continue;
+            }
+            self.removed_users.insert(email.clone());
+            let (groups, access) = self.user_footprint(email);
+            self.changes.push(
+                Change::new(
+                    Target::User {
+                        email: email.clone(),
+                    },
+                    Action::Delete,
+                    Danger::Destructive,
+                )
+                .field("role", json!(have.role), None)
+                .field("type", json!(have.user_type), None)
+                .note(footprint_note(groups, access)),
+            );
+        }
+    }
+
+    /// How many groups a live user is in, and on how many resources they have access.
+    pub(super) fn user_footprint(&self, email: &str) -> (usize, usize) {
+        let groups = self
+            .live
+            .groups
+            .values()
+            .filter(|g| g.members.contains(email) || g.managers.contains(email))
+            .count();
+        let who = Principal::User(email.to_string());
+        let access = self
+            .live
+            .access_entries()
+            .iter()
+            .filter(|(_, _, p, _)| **p == who)
+            .count();
+        (groups, access)
+    }
+}
