@@ -65,14 +65,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             else {
                 return Ok(Exit::Error);
             };
-            print!(
-                "{}",
-                render::text(
-                    &plan,
-                    &against,
-                    globals.color && std::io::stdout().is_terminal()
-                )
-            );
+            print!("{}", render::text(&plan, &against, globals.color_stdout));
             (plan, provider, repo.config, against)
         }
     };

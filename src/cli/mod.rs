@@ -39,7 +39,7 @@ pub struct Cli {
     #[arg(short = 'C', global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// When to colour output on stderr.
+    /// When to colour output (`auto`: on terminals, unless NO_COLOR is set).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -79,20 +79,23 @@ pub enum Command {
 /// Settings every command reads, decided once from the global flags.
 pub struct Globals {
     pub dir: PathBuf,
+    /// Colour on stderr (messages, diagnostics, progress).
     pub color: bool,
+    /// Colour on stdout (the text plan).
+    pub color_stdout: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let color = match cli.color {
+    // `auto` colours a stream only when it is a terminal and NO_COLOR is unset.
+    let decide = |is_terminal: bool| match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+        ColorChoice::Auto => is_terminal && std::env::var_os("NO_COLOR").is_none(),
     };
     let globals = Globals {
         dir: cli.dir.unwrap_or_else(|| PathBuf::from(".")),
-        color,
+        color: decide(std::io::stderr().is_terminal()),
+        color_stdout: decide(std::io::stdout().is_terminal()),
     };
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),

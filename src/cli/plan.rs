@@ -120,9 +120,12 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let plan = &planned.plan;
-    let stdout_color = globals.color && std::io::IsTerminal::is_terminal(&std::io::stdout());
+
     match args.format {
-        Format::Text => print!("{}", render::text(plan, &planned.against, stdout_color)),
+        Format::Text => print!(
+            "{}",
+            render::text(plan, &planned.against, globals.color_stdout)
+        ),
         Format::Markdown => print!(
             "{}",
             render::markdown(plan, &planned.against, render::MAX_MARKDOWN_BYTES)
