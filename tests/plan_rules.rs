@@ -720,8 +720,12 @@ users:
 groups:
   - { name: a, members: [ada@acme.com] }
   - { name: b }
+project_tags:
+  - { name: old1 }
+  - { name: old2 }
 projects:
   - name: P
+    tags: [old1, old2]
     access: [ { group: a, role: viewer }, { group: b, role: viewer } ]
 ";
     let manifests = "
@@ -729,15 +733,24 @@ users:
   - { email: ada@acme.com, role: admin, type: internal }
 groups:
   - { name: merged, renamed_from: [a, b] }
+project_tags:
+  - { name: new, renamed_from: [old1, old2] }
+projects:
+  - name: P
+    tags: [new]
+    access: [ { group: merged, role: viewer } ]
 ";
     let p = plan_case(CONFIG, state, manifests);
     assert_eq!(
         blocked_rules(&p.plan),
-        [("group".into(), "merged".into(), "rename-conflict".into())]
+        [
+            ("group".into(), "merged".into(), "rename-conflict".into()),
+            ("project_tag".into(), "new".into(), "rename-conflict".into()),
+        ]
     );
     assert!(
         p.plan.changes.is_empty(),
-        "neither a nor b is renamed, deleted or stripped of access: {:?}",
+        "no candidate is renamed, deleted, unassigned or stripped of access, and nothing refers to the blocked names: {:?}",
         actions(&p.plan)
     );
 }
@@ -915,10 +928,9 @@ projects:
             "invalid-value".into()
         )]
     );
-    assert_eq!(
-        p.plan.changes.len(),
-        1,
-        "only the first declaration counts: {:?}",
+    assert!(
+        p.plan.changes.is_empty(),
+        "neither declaration is planned: {:?}",
         actions(&p.plan)
     );
 }

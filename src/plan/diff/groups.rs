@@ -26,8 +26,10 @@ impl<'a> Planner<'a> {
                 Match::Found(live_name) => Some(live_name),
                 Match::Missing => None,
                 Match::Ambiguous(candidates) => {
+                    self.blocked_names.insert((Kind::Group, name.clone()));
                     for c in candidates {
                         self.group_map.insert(c.clone(), Some(c.clone()));
+                        self.frozen_names.insert((Kind::Group, c.clone()));
                         claimed.insert(c);
                     }
                     continue;

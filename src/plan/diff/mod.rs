@@ -12,7 +12,7 @@ use super::order::{enforce_deletion_limits, sort_for_apply};
 use super::{Blocked, Capabilities, Change, Kind, Plan, Source, Warning};
 use crate::config::Policy;
 use crate::diagnostic::{Rule, Sources};
-use crate::model::{Desired, DesiredResource, Org, Principal, ResourceKind};
+use crate::model::{Desired, Org, Principal, ResourceKind};
 
 mod admins;
 mod folders;
@@ -43,6 +43,8 @@ pub fn plan(
         removed_users: BTreeSet::new(),
         replaced_users: BTreeSet::new(),
         group_map: BTreeMap::new(),
+        blocked_names: BTreeSet::new(),
+        frozen_names: BTreeSet::new(),
         tag_map: BTreeMap::new(),
     };
     p.users();
@@ -91,6 +93,10 @@ struct Planner<'a> {
     replaced_users: BTreeSet<String>,
     /// Live group name → its name after the plan (`None`: deleted).
     group_map: BTreeMap<String, Option<String>>,
+    /// Ambiguous renames (blocked): the declared names, which nothing may reference,
+    /// and the live candidates, which nothing may touch.
+    blocked_names: BTreeSet<(Kind, String)>,
+    frozen_names: BTreeSet<(Kind, String)>,
     /// Live tag name → its name after the plan (`None`: deleted).
     tag_map: BTreeMap<String, Option<String>>,
 }
@@ -116,10 +122,9 @@ enum Match {
 }
 
 /// A declared resource matched to the live one.
-struct Resolved<'a> {
+struct Resolved {
     kind: ResourceKind,
     name: String,
-    declared: &'a DesiredResource,
 }
 
 /// "also leaves 2 group(s) and loses access to 3 resource(s)", or nothing to say.

@@ -104,32 +104,46 @@ impl<'a> Planner<'a> {
 
     pub(super) fn resources(&mut self) {
         let desired = self.desired;
-        let mut resolved: Vec<Resolved<'a>> = Vec::new();
+        let mut resolved: Vec<Resolved> = Vec::new();
+        let mut found: Vec<(&'a DesiredResource, String)> = Vec::new();
         for r in &desired.resources {
-            let Some(name) = self.resolve(r) else {
-                continue;
-            };
-            if let Some(first) = resolved.iter().find(|x| x.kind == r.kind && x.name == name) {
-                let (here, there) = (
-                    self.sources.locate(r.origin),
-                    self.sources.locate(first.declared.origin),
-                );
-                self.block(
-                    Kind::Access,
-                    format!("{}:{name}", r.kind),
-                    Rule::InvalidValue,
-                    format!(
-                        "{} `{name}` is declared twice (at {there} and, as `{}`, at {here}): merge the two entries",
-                        r.kind, r.by
-                    ),
-                );
+            if let Some(name) = self.resolve(r) {
+                found.push((r, name));
+            }
+        }
+        for (r, name) in &found {
+            let (r, name) = (*r, name.clone());
+            // The same resource declared twice (by name and by hash): plan neither.
+            let twins: Vec<&&DesiredResource> = found
+                .iter()
+                .filter(|(x, n)| x.kind == r.kind && *n == name)
+                .map(|(x, _)| x)
+                .collect();
+            if twins.len() > 1 {
+                if std::ptr::eq(*twins[0], r) {
+                    let places: Vec<String> = twins
+                        .iter()
+                        .map(|x| format!("`{}` at {}", x.by, self.sources.locate(x.origin)))
+                        .collect();
+                    self.block(
+                        Kind::Access,
+                        format!("{}:{name}", r.kind),
+                        Rule::InvalidValue,
+                        format!(
+                            "{} `{name}` is declared {} times ({}): merge them into one entry; until then its access and tags are left as they are",
+                            r.kind,
+                            twins.len(),
+                            places.join(", ")
+                        ),
+                    );
+                }
                 continue;
             }
             match r.kind {
                 ResourceKind::Project => {
                     let live = &self.live.projects[&name];
                     self.access_changes(r.kind, &name, &live.access, &r.project_access, |a, b| {
-                        a.rank() < b.rank()
+                        a.rank() <= b.rank()
                     });
                     let have_tags: BTreeSet<String> = live
                         .tags
@@ -140,6 +154,12 @@ impl<'a> Planner<'a> {
                         })
                         .collect();
                     for tag in r.tags.difference(&have_tags) {
+                        if self
+                            .blocked_names
+                            .contains(&(Kind::ProjectTag, tag.clone()))
+                        {
+                            continue;
+                        }
                         self.changes.push(Change::new(
                             Target::ProjectTagAssignment {
                                 project: name.clone(),
@@ -151,6 +171,9 @@ impl<'a> Planner<'a> {
                     }
                     if self.policy.prune.memberships {
                         for tag in have_tags.difference(&r.tags) {
+                            if self.frozen_names.contains(&(Kind::ProjectTag, tag.clone())) {
+                                continue;
+                            }
                             self.changes.push(Change::new(
                                 Target::ProjectTagAssignment {
                                     project: name.clone(),
@@ -173,22 +196,18 @@ impl<'a> Planner<'a> {
                         &name,
                         &map[&name].access,
                         &r.resource_access,
-                        |a, b| a.rank() < b.rank(),
+                        |a, b| a.rank() <= b.rank(),
                     );
                 }
             }
-            resolved.push(Resolved {
-                kind: r.kind,
-                name,
-                declared: r,
-            });
+            resolved.push(Resolved { kind: r.kind, name });
         }
         self.restore_undeclared_access(&resolved);
     }
 
     /// Re-grants replaced users their access on resources the manifests do not manage:
     /// re-adding a user drops it, and orgform must not lose what it does not own.
-    pub(super) fn restore_undeclared_access(&mut self, resolved: &[Resolved<'a>]) {
+    pub(super) fn restore_undeclared_access(&mut self, resolved: &[Resolved]) {
         let declared = |kind: ResourceKind, name: &str| {
             resolved.iter().any(|r| r.kind == kind && r.name == name)
         };
@@ -233,6 +252,10 @@ impl<'a> Planner<'a> {
             principal: who.clone(),
         };
         for (who, role) in want {
+            if matches!(who, Principal::Group(g) if self.blocked_names.contains(&(Kind::Group, g.clone())))
+            {
+                continue; // its rename is blocked; the blocked item says why
+            }
             let exists = match who {
                 Principal::User(e) => self.user_exists_after(e),
                 Principal::Group(g) => {
@@ -306,7 +329,10 @@ impl<'a> Planner<'a> {
             }
             let unmanaged = match who {
                 Principal::User(e) => self.unmanaged_user(e),
-                Principal::Group(g) => self.policy.unmanaged.group(g),
+                Principal::Group(g) => {
+                    self.policy.unmanaged.group(g)
+                        || self.frozen_names.contains(&(Kind::Group, g.clone()))
+                }
             };
             if !unmanaged {
                 self.changes.push(

@@ -87,7 +87,8 @@ impl<'a> Planner<'a> {
                     .field("type", json!(have.user_type), json!(want.user_type))
                     .field("role", json!(have.role), json!(want.role));
             } else {
-                let danger = if want.role.rank() < have.role.rank() {
+                // Anything but a promotion takes something away (member ↔ workforce manager too).
+                let danger = if want.role.rank() <= have.role.rank() {
                     Danger::Disruptive
                 } else {
                     Danger::Safe
