@@ -31,11 +31,12 @@ fn live(dir: &Path) -> Org {
 }
 
 fn journal_entries(dir: &Path) -> Vec<Entry> {
-    let jdir = dir.join(".orgform/journal");
+    let jdir = dir.join(".orgform/sandbox.db.apply/journal");
     let mut all = Vec::new();
     let mut paths: Vec<_> = std::fs::read_dir(jdir)
         .expect("journal dir")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     paths.sort();
     for p in paths {
@@ -231,70 +232,112 @@ fn apply_without_a_plan_file_needs_auto_approve_without_a_terminal() {
 
 #[test]
 fn a_second_apply_on_the_same_org_is_told_to_wait() {
-    let dir = acme();
-    orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.path().join(".orgform/apply.lock"))
-        .expect("lock file");
-    lock.try_lock().expect("this test holds the lock");
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    // Two checkouts of the org repository, one sandbox org.
+    let first = acme();
+    let second = acme();
+    orgform(first.path(), &["plan", "--out", "plan.json"]);
+    let db = first.path().join(".orgform/sandbox.db");
+    let config = std::fs::read_to_string(second.path().join("orgform.yaml")).expect("config");
+    std::fs::write(
+        second.path().join("orgform.yaml"),
+        config.replace(
+            "path: .orgform/sandbox.db",
+            &format!("path: {}", db.display()),
+        ),
+    )
+    .expect("point the second checkout at the same org");
+
+    let (child, marker) = apply_paused_after(first.path(), "plan.json", 1);
+    let run = orgform(
+        second.path(),
+        &["apply", "--auto-approve", "--allow-destroy"],
+    );
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains("another `orgform apply` is running"),
+        run.stderr
+            .contains("another `orgform apply` is running against this org"),
         "{}",
         run.stderr
     );
-    drop(lock);
-    assert_applied_but_blocked(&orgform(
-        dir.path(),
-        &["apply", "plan.json", "--allow-destroy"],
-    ));
+    std::fs::remove_file(&marker).expect("release the first apply");
+    let out = child.wait_with_output().expect("first apply finishes");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Apply complete"));
+    // Once it is done, the second checkout finds nothing left to do.
+    let again = orgform(
+        second.path(),
+        &["apply", "--auto-approve", "--allow-destroy"],
+    );
+    assert!(
+        again.stderr.contains("Nothing to apply"),
+        "{}",
+        again.stderr
+    );
+}
+
+/// Starts `apply FILE --allow-destroy` and returns once it has paused right after its
+/// k-th write (before journaling it); remove the marker to let it go on, or kill it.
+fn apply_paused_after(
+    dir: &Path,
+    file: &str,
+    k: usize,
+) -> (std::process::Child, std::path::PathBuf) {
+    let marker = dir.join("paused");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgform"))
+        .arg("-C")
+        .arg(dir)
+        .args(["apply", file, "--allow-destroy"])
+        .env("ORGFORM_FAULT_PAUSE_AFTER_WRITES", k.to_string())
+        .env("ORGFORM_FAULT_MARKER", &marker)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn apply");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(Instant::now() < deadline, "apply never reached write {k}");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "apply exited before write {k}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (child, marker)
 }
 
 #[test]
 fn a_failed_change_skips_its_dependants_and_applies_the_rest() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    // Tamper with the saved plan: dr.grey would be created as an external admin, which
-    // the platform (the sandbox store) refuses.
-    let mut plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).expect("plan"))
-            .expect("json");
-    for change in plan["changes"].as_array_mut().expect("changes") {
-        if change["key"] == "dr.grey@stjames-hospital.org" {
-            change["fields"][0]["after"] = "admin".into();
-        }
-    }
-    std::fs::write(dir.path().join("plan.json"), plan.to_string()).expect("write plan");
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Mid-apply, someone deletes the group the plan is about to rename (by hand, in the
+    // web app): its rename fails, the member added under its new name is skipped, and
+    // everything independent still goes ahead.
+    let (child, marker) = apply_paused_after(dir.path(), "plan.json", 1);
+    let mut store = Store::open(&dir.path().join(".orgform/sandbox.db")).expect("sandbox");
+    store.delete_group("eu-labelers").expect("delete by hand");
+    drop(store);
+    std::fs::remove_file(&marker).expect("release");
+    let out = child.wait_with_output().expect("apply finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        run.stderr
-            .contains("failed  user dr.grey@stjames-hospital.org"),
-        "{}",
-        run.stderr
+        stderr.contains("failed  group labelers-eu: not found: group `eu-labelers`"),
+        "{stderr}"
     );
     assert!(
-        run.stderr.contains("admin-must-be-internal"),
-        "{}",
-        run.stderr
+        stderr.contains(
+            "skipped group_member labelers-eu/mallory@vendor.io: depends on group:labelers-eu"
+        ),
+        "{stderr}"
     );
     assert!(
-        run.stderr.contains("skipped group_member radiologists/dr.grey@stjames-hospital.org: depends on user:dr.grey@stjames-hospital.org"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("28 done"),
-        "independent changes applied: {}",
-        run.stderr
+        stderr.contains("28 done"),
+        "independent changes applied: {stderr}"
     );
     let org = live(dir.path());
-    assert!(!org.users.contains_key("dr.grey@stjames-hospital.org"));
     assert!(org.users.contains_key("margaret@acme.com"));
+    assert!(!org.users.contains_key("olga@acme.com"));
 
     let entries = journal_entries(dir.path());
     let failed: Vec<usize> = entries
@@ -325,7 +368,7 @@ fn a_failed_change_skips_its_dependants_and_applies_the_rest() {
     assert_eq!(results.iter().filter(|r| **r == "skipped").count(), 1);
     assert_eq!(results.iter().filter(|r| **r == "done").count(), 28);
 
-    // A fresh plan and apply converge.
+    // A fresh plan and apply converge (the deleted group is re-created from the YAML).
     assert_applied_but_blocked(&orgform(
         dir.path(),
         &["apply", "--auto-approve", "--allow-destroy"],
@@ -363,42 +406,37 @@ fn audit_records_who_what_and_never_credentials() {
     let mut everything =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     everything += &std::fs::read_to_string(dir.path().join(".orgform/audit.jsonl")).expect("audit");
-    for entry in std::fs::read_dir(dir.path().join(".orgform/journal")).expect("journal") {
+    for entry in
+        std::fs::read_dir(dir.path().join(".orgform/sandbox.db.apply/journal")).expect("journal")
+    {
         everything += &std::fs::read_to_string(entry.expect("entry").path()).expect("journal text");
     }
     assert!(!everything.contains("SECRET"), "a credential leaked");
 }
 
+/// The org after one uninterrupted apply of the acme plan: what every resumed apply
+/// must end with, exactly.
+fn applied_once() -> &'static Org {
+    static ONCE: std::sync::OnceLock<Org> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        let dir = acme();
+        orgform(dir.path(), &["plan", "--out", "plan.json"]);
+        assert_applied_but_blocked(&orgform(
+            dir.path(),
+            &["apply", "plan.json", "--allow-destroy"],
+        ));
+        live(dir.path())
+    })
+}
+
 /// Runs `apply plan.json` and kills it with SIGKILL right after its k-th write
-/// (before that write is journaled), then applies again.
+/// (before that write is journaled), then applies the same plan again.
 fn crash_after(k: usize) {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let marker = dir.path().join("paused");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .arg("-C")
-        .arg(dir.path())
-        .args(["apply", "plan.json", "--allow-destroy"])
-        .env("ORGFORM_FAULT_PAUSE_AFTER_WRITES", k.to_string())
-        .env("ORGFORM_FAULT_MARKER", &marker)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn apply");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(Instant::now() < deadline, "apply never reached write {k}");
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "apply exited before write {k}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut child, _marker) = apply_paused_after(dir.path(), "plan.json", k);
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-    let users_mid = live(dir.path()).users.len();
 
     let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
     assert_applied_but_blocked(&run);
@@ -408,11 +446,11 @@ fn crash_after(k: usize) {
         run.stderr
     );
     assert_converged(dir.path());
-    assert!(
-        live(dir.path()).users.len() <= users_mid + 5,
-        "k={k}: no runaway creations"
+    assert_eq!(
+        &live(dir.path()),
+        applied_once(),
+        "k={k}: the resumed org is exactly the org of an uninterrupted apply"
     );
-
     // Nothing done twice: each change was written at most once, and every change is done.
     let entries = journal_entries(dir.path());
     let mut started = std::collections::BTreeMap::<usize, usize>::new();
@@ -514,44 +552,107 @@ fn a_saved_plan_edited_to_look_safe_is_refused() {
 }
 
 #[test]
-fn a_later_apply_supersedes_an_interrupted_one() {
+fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "old.json"]);
-    let marker = dir.path().join("paused");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_orgform"))
-        .arg("-C")
-        .arg(dir.path())
-        .args(["apply", "old.json", "--allow-destroy"])
-        .env("ORGFORM_FAULT_PAUSE_AFTER_WRITES", "5")
-        .env("ORGFORM_FAULT_MARKER", &marker)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn apply");
-    while !marker.exists() {
-        assert!(
-            child.try_wait().expect("wait").is_none(),
-            "apply ended early"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut child, _marker) = apply_paused_after(dir.path(), "old.json", 5);
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-    // Someone converges the org with a fresh plan instead of resuming...
-    assert_applied_but_blocked(&orgform(
-        dir.path(),
-        &["apply", "--auto-approve", "--allow-destroy"],
-    ));
-    // ...then a CI retry re-applies the old plan: it must not resume and undo things.
-    let run = orgform(dir.path(), &["apply", "old.json", "--allow-destroy"]);
+    // A new apply is refused and says how to finish the interrupted one...
+    let run = orgform(dir.path(), &["apply", "--auto-approve", "--allow-destroy"]);
     assert_eq!(run.code, 1);
-    assert!(!run.stderr.contains("Resuming"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("changed since this plan was made"),
+        run.stderr
+            .contains("an earlier apply on this org was interrupted"),
         "{}",
         run.stderr
     );
+    // Killed after its 5th write, before journaling it: 4 are recorded as done.
+    assert!(
+        run.stderr.contains("4 of 30 changes done"),
+        "{}",
+        run.stderr
+    );
+    let copy = run
+        .stderr
+        .split("finish it with `orgform apply ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("names the plan copy")
+        .to_string();
+    // ...which works even without the original plan file.
+    std::fs::remove_file(dir.path().join("old.json")).expect("rm");
+    let finish = orgform(dir.path(), &["apply", &copy, "--allow-destroy"]);
+    assert!(
+        finish.stderr.contains("Resuming an interrupted apply"),
+        "{}",
+        finish.stderr
+    );
+    assert_applied_but_blocked(&finish);
+    assert_converged(dir.path());
+}
+
+#[test]
+fn discarding_an_interrupted_apply_is_explicit_and_its_plan_goes_stale() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "old.json"]);
+    let (mut child, _marker) = apply_paused_after(dir.path(), "old.json", 5);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let run = orgform(
+        dir.path(),
+        &[
+            "apply",
+            "--auto-approve",
+            "--allow-destroy",
+            "--discard-interrupted",
+        ],
+    );
+    assert!(
+        run.stderr.contains("Discarded 1 interrupted apply"),
+        "{}",
+        run.stderr
+    );
+    assert_applied_but_blocked(&run);
+    // A CI retry of the old plan is not resumed (it would undo newer changes): stale.
+    let retry = orgform(dir.path(), &["apply", "old.json", "--allow-destroy"]);
+    assert_eq!(retry.code, 1);
+    assert!(!retry.stderr.contains("Resuming"), "{}", retry.stderr);
+    assert!(
+        retry.stderr.contains("changed since this plan was made"),
+        "{}",
+        retry.stderr
+    );
+}
+
+#[test]
+fn a_plan_file_from_other_manifests_is_refused() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // The branch moved on after review: a user was added to the manifests.
+    let people = dir.path().join("org/people.yaml");
+    let text = std::fs::read_to_string(&people).expect("people");
+    std::fs::write(
+        &people,
+        text + "  - { email: late@acme.com, role: member }\n",
+    )
+    .expect("write");
+    let before = live(dir.path());
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("the plan file is not what the manifests here plan"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("only in a fresh plan:  + user late@acme.com"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(live(dir.path()), before, "nothing written");
 }
 
 #[test]

@@ -1005,13 +1005,8 @@ projects:
         orgform::sandbox::store::Store::in_memory().expect("store"),
     ));
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut journal = orgform::apply::journal::Journal::begin(
-        dir.path(),
-        "sha256:test",
-        "sha256:test",
-        p.plan.changes.len(),
-    )
-    .expect("journal");
+    let mut journal = orgform::apply::journal::Journal::begin(dir.path(), &p.plan, "sha256:test")
+        .expect("journal");
     struct Quiet;
     impl orgform::apply::Observer for Quiet {
         fn step(&mut self, _: usize, _: &orgform::plan::Change, _: &orgform::apply::Outcome) {}

@@ -1,7 +1,7 @@
 //! The apply journal: one JSON-lines file per apply, every step recorded (and synced to
-//! disk) as started, then done, failed or skipped. An apply interrupted at any point is
-//! resumed from it: done steps are not repeated, and a started step is checked against
-//! the live org before it is tried again.
+//! disk) as started, then done, failed or skipped, with a copy of the plan beside it.
+//! An apply interrupted at any point is finished from it: done steps are not repeated,
+//! and a started step is checked against the live org before it is tried again.
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -48,7 +50,7 @@ pub enum Entry {
         failed: usize,
         skipped: usize,
     },
-    /// A later apply started: this unfinished one must not be resumed.
+    /// Given up on purpose (`--discard-interrupted`): never resumed.
     Superseded {
         time: String,
     },
@@ -64,6 +66,9 @@ pub struct Journal {
 pub struct Progress {
     pub path: PathBuf,
     pub done: BTreeSet<usize>,
+    pub digest: String,
+    /// How many changes its plan has.
+    pub total: usize,
 }
 
 pub fn now() -> String {
@@ -71,17 +76,23 @@ pub fn now() -> String {
 }
 
 impl Journal {
-    /// Starts a new journal in `dir`.
-    pub fn begin(
-        dir: &Path,
-        digest: &str,
-        fingerprint: &str,
-        changes: usize,
-    ) -> std::io::Result<Journal> {
+    /// Starts a new journal in `dir`, with a copy of the plan beside it so that an
+    /// interrupted apply can always be finished, even without the original file.
+    pub fn begin(dir: &Path, plan: &Plan, digest: &str) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
-        let stamp = now().replace(':', "");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .subsec_nanos();
         let short = digest.trim_start_matches("sha256:");
-        let path = dir.join(format!("{stamp}-{}.jsonl", &short[..short.len().min(12)]));
+        let stem = format!(
+            "{}-{nanos:09}-{}",
+            now().replace(':', ""),
+            &short[..short.len().min(12)]
+        );
+        let path = dir.join(format!("{stem}.jsonl"));
+        let copy = serde_json::to_vec_pretty(plan).map_err(std::io::Error::other)?;
+        std::fs::write(plan_copy(&path), copy)?;
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
@@ -90,21 +101,26 @@ impl Journal {
         j.record(&Entry::Begin {
             time: now(),
             plan_digest: digest.to_string(),
-            plan_fingerprint: fingerprint.to_string(),
-            changes,
+            plan_fingerprint: plan.actual_fingerprint.clone(),
+            changes: plan.changes.len(),
         })?;
         Ok(j)
     }
 
     /// Continues an unfinished journal.
     pub fn resume(path: &Path) -> std::io::Result<Journal> {
-        let file = OpenOptions::new().append(true).open(path)?;
-        let mut j = Journal {
-            file,
-            path: path.to_path_buf(),
-        };
+        let mut j = Journal::append_to(path)?;
         j.record(&Entry::Resume { time: now() })?;
         Ok(j)
+    }
+
+    fn append_to(path: &Path) -> std::io::Result<Journal> {
+        repair(path)?;
+        let file = OpenOptions::new().append(true).open(path)?;
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one entry and syncs it, so a crash right after loses nothing recorded.
@@ -116,65 +132,64 @@ impl Journal {
     }
 }
 
-/// The entries of a journal file; a torn last line (crash mid-write) is ignored.
+/// The copy of the plan kept beside a journal.
+pub fn plan_copy(journal: &Path) -> PathBuf {
+    journal.with_extension("plan.json")
+}
+
+/// The entries of a journal file; an unreadable line (a write torn by a crash or a
+/// full disk) is skipped.
 pub fn read(path: &Path) -> std::io::Result<Vec<Entry>> {
     let reader = BufReader::new(File::open(path)?);
     let mut entries = Vec::new();
     for line in reader.lines() {
-        match serde_json::from_str(&line?) {
-            Ok(entry) => entries.push(entry),
-            Err(_) => break,
+        if let Ok(entry) = serde_json::from_str(&line?) {
+            entries.push(entry);
         }
     }
     Ok(entries)
 }
 
-/// Marks every unfinished journal in `dir` as superseded.
-pub fn supersede_unfinished(dir: &Path) -> std::io::Result<()> {
-    let Ok(listing) = std::fs::read_dir(dir) else {
+/// Cuts a torn last line off, so what is appended next starts on a line of its own.
+fn repair(path: &Path) -> std::io::Result<()> {
+    let bytes = std::fs::read(path)?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
         return Ok(());
-    };
-    for path in listing.filter_map(|e| e.ok().map(|e| e.path())) {
-        if path.extension().is_none_or(|x| x != "jsonl") {
-            continue;
-        }
-        let entries = read(&path)?;
-        let finished = entries
-            .iter()
-            .any(|e| matches!(e, Entry::End { .. } | Entry::Superseded { .. }));
-        if !finished {
-            let mut j = Journal {
-                file: OpenOptions::new().append(true).open(&path)?,
-                path: path.clone(),
-            };
-            j.record(&Entry::Superseded { time: now() })?;
-        }
     }
-    Ok(())
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .set_len(keep as u64)
 }
 
-/// The newest journal in `dir` for this plan that never reached its end.
-pub fn find_unfinished(dir: &Path, digest: &str) -> std::io::Result<Option<Progress>> {
+/// The journals in `dir` that never reached their end, oldest first.
+pub fn unfinished(dir: &Path) -> std::io::Result<Vec<Progress>> {
     let Ok(listing) = std::fs::read_dir(dir) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
     let mut paths: Vec<PathBuf> = listing
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     paths.sort();
-    for path in paths.into_iter().rev() {
+    let mut out = Vec::new();
+    for path in paths {
         let entries = read(&path)?;
-        let for_plan = matches!(entries.first(), Some(Entry::Begin { plan_digest, .. }) if plan_digest == digest);
-        if !for_plan {
+        let finished = entries
+            .iter()
+            .any(|e| matches!(e, Entry::End { .. } | Entry::Superseded { .. }));
+        if finished {
             continue;
         }
-        if entries
-            .iter()
-            .any(|e| matches!(e, Entry::End { .. } | Entry::Superseded { .. }))
-        {
-            return Ok(None);
-        }
+        let (digest, total) = match entries.first() {
+            Some(Entry::Begin {
+                plan_digest,
+                changes,
+                ..
+            }) => (plan_digest.clone(), *changes),
+            _ => (String::new(), 0),
+        };
         let done = entries
             .iter()
             .filter_map(|e| match e {
@@ -182,7 +197,47 @@ pub fn find_unfinished(dir: &Path, digest: &str) -> std::io::Result<Option<Progr
                 _ => None,
             })
             .collect();
-        return Ok(Some(Progress { path, done }));
+        out.push(Progress {
+            path,
+            done,
+            digest,
+            total,
+        });
     }
-    Ok(None)
+    Ok(out)
+}
+
+/// Marks unfinished journals as given up: they will never be resumed.
+pub fn supersede(journals: &[Progress]) -> std::io::Result<()> {
+    for p in journals {
+        Journal::append_to(&p.path)?.record(&Entry::Superseded { time: now() })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_line_is_cut_before_appending() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("j.jsonl");
+        std::fs::write(
+            &path,
+            "{\"event\":\"resume\",\"time\":\"t\"}\n{\"event\":\"do",
+        )
+        .expect("write");
+        let mut j = Journal::resume(&path).expect("resume");
+        j.record(&Entry::End {
+            time: "t".into(),
+            done: 0,
+            failed: 0,
+            skipped: 0,
+        })
+        .expect("record");
+        let entries = read(&path).expect("read");
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        assert!(matches!(entries.last(), Some(Entry::End { .. })));
+    }
 }

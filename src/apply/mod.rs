@@ -74,8 +74,9 @@ pub trait Observer {
     fn step(&mut self, index: usize, change: &Change, outcome: &Outcome);
 }
 
-/// Test hook for crash tests: after this many writes, stop between the write and its
-/// journal record (the most delicate moment) and wait to be killed.
+/// Test hook for crash and concurrency tests: after this many writes, stop between the
+/// write and its journal record (the most delicate moment), create the marker file,
+/// and wait until it is removed (or the process is killed).
 const FAULT_PAUSE_AFTER_WRITES: &str = "ORGFORM_FAULT_PAUSE_AFTER_WRITES";
 const FAULT_MARKER: &str = "ORGFORM_FAULT_MARKER";
 
@@ -87,11 +88,12 @@ fn fault_point(writes: usize) {
         return;
     };
     if writes == limit {
-        if let Ok(marker) = std::env::var(FAULT_MARKER) {
-            let _ = std::fs::write(marker, writes.to_string());
-        }
-        loop {
-            std::thread::sleep(Duration::from_secs(1));
+        let Ok(marker) = std::env::var(FAULT_MARKER) else {
+            return;
+        };
+        let _ = std::fs::write(&marker, writes.to_string());
+        while std::path::Path::new(&marker).exists() {
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }

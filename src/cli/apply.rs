@@ -6,12 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use super::plan::{Planned, compute};
-use super::{Exit, Globals, provider};
+use super::{Exit, Globals};
 use crate::apply::{
     self, Observer, Outcome, Report, audit, journal, lock::ApplyLock, precondition,
 };
 use crate::config::Config;
-use crate::manifest;
 use crate::plan::{self, Change, Danger, Plan};
 use crate::render;
 
@@ -23,50 +22,40 @@ pub struct Args {
     /// Apply without asking (required when there is no terminal, e.g. in CI).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Give up interrupted applies on this org instead of finishing them first: their
+    /// unfinished changes will not be made.
+    #[arg(long)]
+    pub discard_interrupted: bool,
     /// Allow destructive changes (deleting objects, retyping keys, replacing users).
     /// `policy.max_deletions` still applies.
     #[arg(long)]
     pub allow_destroy: bool,
 }
 
-/// Where journals and the apply lock live, inside the repository.
-const STATE_DIR: &str = ".orgform";
-
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let root = &globals.dir;
-    let (plan, mut provider, config, against) = match &args.plan {
-        Some(file) => {
-            let repo = manifest::load_repo(root)?;
-            let errors: Vec<_> = super::validate::check(&repo)
-                .into_iter()
-                .filter(|d| d.is_error())
-                .collect();
-            if !errors.is_empty() {
-                for d in &errors {
-                    eprintln!(
-                        "{}",
-                        crate::diagnostic::render_text(d, &repo.sources, globals.color)
-                    );
-                }
-                bail!("the repository's manifests are invalid: nothing was applied");
-            }
-            let plan = read_plan(&root.join(file))?;
-            let provider = provider::open(root, &repo.config, globals.color)?;
-            let against = provider.describe();
-            (plan, provider, repo.config, against)
-        }
+    let saved = match &args.plan {
+        Some(file) => Some(read_plan(&root.join(file))?),
+        None => None,
+    };
+    // Always plan from the manifests at hand: a saved plan must be exactly what they
+    // plan now (so nothing unreviewed, and nothing edited, is applied).
+    let Some(Planned {
+        plan: fresh,
+        desired,
+        repo,
+        against,
+        mut provider,
+    }) = compute(globals, &[])?
+    else {
+        return Ok(Exit::Error);
+    };
+    let config = repo.config.clone();
+    let plan = match saved {
+        Some(saved) => saved,
         None => {
-            let Some(Planned {
-                plan,
-                repo,
-                against,
-                provider,
-            }) = compute(globals, &[])?
-            else {
-                return Ok(Exit::Error);
-            };
-            print!("{}", render::text(&plan, &against, globals.color_stdout));
-            (plan, provider, repo.config, against)
+            print!("{}", render::text(&fresh, &against, globals.color_stdout));
+            fresh.clone()
         }
     };
     if plan.changes.is_empty() {
@@ -80,69 +69,72 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Ok);
     }
-
-    let _lock = ApplyLock::acquire(&root.join(STATE_DIR).join("apply.lock"))?;
     let audit_path = root.join(&config.audit.path);
     let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
-        let changes = plan
-            .changes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let outcome = report.and_then(|r| r.outcomes.get(i));
-                audit::ChangeResult {
-                    kind: c.kind.to_string(),
-                    key: c.key.clone(),
-                    action: format!("{:?}", c.action).to_lowercase(),
-                    danger: format!("{:?}", c.danger).to_lowercase(),
-                    result: outcome.map_or("not-applied", Outcome::label).to_string(),
-                    error: outcome.and_then(|o| o.detail()).map(str::to_string),
-                }
-            })
-            .collect();
-        let entry = audit::Record {
-            time: journal::now(),
-            actor: audit::actor(root),
-            git_commit: plan
-                .source
-                .git_commit
-                .clone()
-                .or_else(|| audit::git_commit(root)),
-            provider: against.clone(),
-            plan_fingerprint: plan.actual_fingerprint.clone(),
-            outcome: outcome.to_string(),
-            reason,
-            changes,
-        };
-        audit::append(&audit_path, &entry)
-            .with_context(|| format!("writing the audit log {}", audit_path.display()))
+        audit::append(
+            &audit_path,
+            &audit_record(root, &against, outcome, reason, plan, report),
+        )
+        .with_context(|| format!("writing the audit log {}", audit_path.display()))
     };
-
     if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
         record("refused", Some(refusal.clone()), &plan, None)?;
         eprintln!("{refusal}");
         return Ok(Exit::Error);
     }
-
-    let live = provider.read().context("reading the live org")?;
-    let digest = apply::plan_digest(&plan);
-    let journal_dir = root.join(STATE_DIR).join("journal");
-    let unfinished = journal::find_unfinished(&journal_dir, &digest)?;
-    if unfinished.is_none()
-        && plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint
-    {
-        let reason = stale_reason(&plan, &live, &config.policy.unmanaged);
-        record("refused", Some(reason.clone()), &plan, None)?;
-        eprintln!("{reason}");
-        return Ok(Exit::Error);
-    }
-
+    // Ask before taking the lock and reading the org the writes are checked against.
     if args.plan.is_none() && !args.auto_approve && !confirm(&plan, &against)? {
         eprintln!("Apply cancelled: nothing was written.");
         return Ok(Exit::Error);
     }
 
-    let (mut journal, already) = match unfinished {
+    let state = provider.state_dir();
+    let _lock = ApplyLock::acquire(&state.join("apply.lock"))?;
+    let journal_dir = state.join("journal");
+    let digest = apply::plan_digest(&plan);
+    let mut interrupted = journal::unfinished(&journal_dir)?;
+    let resumed = interrupted
+        .iter()
+        .position(|p| p.digest == digest)
+        .map(|i| interrupted.remove(i));
+    if resumed.is_none() && !interrupted.is_empty() {
+        if !args.discard_interrupted {
+            let reason = interrupted_reason(&interrupted);
+            record("refused", Some(reason.clone()), &plan, None)?;
+            eprintln!("{reason}");
+            return Ok(Exit::Error);
+        }
+        journal::supersede(&interrupted)?;
+        eprintln!(
+            "Discarded {} interrupted apply(s), as asked; their unfinished changes will not be made.",
+            interrupted.len()
+        );
+    }
+
+    let live = provider.read().context("reading the live org")?;
+    if resumed.is_none() {
+        if plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint {
+            let reason = stale_reason(&plan, &live, &config.policy.unmanaged);
+            record("refused", Some(reason.clone()), &plan, None)?;
+            eprintln!("{reason}");
+            return Ok(Exit::Error);
+        }
+        let now = plan::plan(
+            &desired,
+            &live,
+            &config.policy,
+            provider.capabilities(),
+            plan.source.clone(),
+            &repo.sources,
+        );
+        if let Some(reason) = mismatch_reason(&plan, &now) {
+            record("refused", Some(reason.clone()), &plan, None)?;
+            eprintln!("{reason}");
+            return Ok(Exit::Error);
+        }
+    }
+
+    let (mut journal, already) = match resumed {
         Some(progress) => {
             eprintln!(
                 "Resuming an interrupted apply of this plan ({} of {} changes were done; journal {}).",
@@ -152,19 +144,10 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             );
             (journal::Journal::resume(&progress.path)?, progress.done)
         }
-        None => {
-            // A new apply makes older interrupted ones obsolete: their plans are stale.
-            journal::supersede_unfinished(&journal_dir)?;
-            (
-                journal::Journal::begin(
-                    &journal_dir,
-                    &digest,
-                    &plan.actual_fingerprint,
-                    plan.changes.len(),
-                )?,
-                Default::default(),
-            )
-        }
+        None => (
+            journal::Journal::begin(&journal_dir, &plan, &digest)?,
+            Default::default(),
+        ),
     };
     let mut observer = ProgressObserver::new(plan.changes.len(), globals.color);
     let report = apply::execute(
@@ -176,21 +159,113 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         &mut observer,
     )?;
     observer.finish();
-
+    print_summary(&plan, &report, &journal.path);
     let ok = report.succeeded();
-    record(
+    // The summary comes first: if the audit log cannot be written, what happened is
+    // still on screen.
+    if let Err(e) = record(
         if ok { "applied" } else { "partial" },
         None,
         &plan,
         Some(&report),
-    )?;
-    print_summary(&plan, &report);
+    ) {
+        eprintln!("error: {e:#}");
+        return Ok(Exit::Error);
+    }
     // Blocked items are part of what was asked for and is not done: not a success.
     Ok(if ok && plan.blocked.is_empty() {
         Exit::Ok
     } else {
         Exit::Error
     })
+}
+
+fn audit_record(
+    root: &Path,
+    against: &str,
+    outcome: &str,
+    reason: Option<String>,
+    plan: &Plan,
+    report: Option<&Report>,
+) -> audit::Record {
+    let changes = plan
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let outcome = report.and_then(|r| r.outcomes.get(i));
+            audit::ChangeResult {
+                kind: c.kind.to_string(),
+                key: c.key.clone(),
+                action: format!("{:?}", c.action).to_lowercase(),
+                danger: format!("{:?}", c.danger).to_lowercase(),
+                result: outcome.map_or("not-applied", Outcome::label).to_string(),
+                error: outcome.and_then(|o| o.detail()).map(str::to_string),
+            }
+        })
+        .collect();
+    audit::Record {
+        time: journal::now(),
+        actor: audit::actor(root),
+        git_commit: plan
+            .source
+            .git_commit
+            .clone()
+            .or_else(|| audit::git_commit(root)),
+        provider: against.to_string(),
+        plan_fingerprint: plan.actual_fingerprint.clone(),
+        outcome: outcome.to_string(),
+        reason,
+        changes,
+    }
+}
+
+/// Why a new apply must wait: an earlier one on this org did not finish.
+fn interrupted_reason(interrupted: &[journal::Progress]) -> String {
+    let list: Vec<String> = interrupted
+        .iter()
+        .map(|p| {
+            format!(
+                "  {} of {} changes done; finish it with `orgform apply {}`",
+                p.done.len(),
+                p.total,
+                journal::plan_copy(&p.path).display()
+            )
+        })
+        .collect();
+    format!(
+        "Refusing to apply: an earlier apply on this org was interrupted, and what it left undone may include changes no new plan can see (e.g. access to restore after re-adding a user):\n{}\nFinish it first, or pass --discard-interrupted to give it up. Nothing was written.",
+        list.join("\n")
+    )
+}
+
+/// Why a saved plan is not what the manifests plan now, if it is not.
+fn mismatch_reason(saved: &Plan, now: &Plan) -> Option<String> {
+    if saved.changes == now.changes {
+        return None;
+    }
+    let show = |c: &Change| format!("{} {} {}", render::marker(c.action), c.kind, c.key);
+    let extra: Vec<String> = saved
+        .changes
+        .iter()
+        .filter(|c| !now.changes.contains(c))
+        .map(|c| format!("  only in the plan file: {}", show(c)))
+        .collect();
+    let missing: Vec<String> = now
+        .changes
+        .iter()
+        .filter(|c| !saved.changes.contains(c))
+        .map(|c| format!("  only in a fresh plan:  {}", show(c)))
+        .collect();
+    let mut lines: Vec<String> = extra.into_iter().chain(missing).collect();
+    if lines.is_empty() {
+        lines.push("  the same changes, in another order".to_string());
+    }
+    lines.truncate(20);
+    Some(format!(
+        "Refusing to apply: the plan file is not what the manifests here plan against the same org (it was made from other manifests, or edited):\n{}\nRun `orgform plan --out FILE` on this checkout and review it. Nothing was written.",
+        lines.join("\n")
+    ))
 }
 
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
@@ -356,14 +431,15 @@ impl Observer for ProgressObserver {
     }
 }
 
-fn print_summary(plan: &Plan, report: &Report) {
+fn print_summary(plan: &Plan, report: &Report, journal: &Path) {
     let n = |f: fn(&Outcome) -> bool| report.count(f);
+    let manual = n(|o| *o == Outcome::Manual);
     eprintln!(
         "\nApply {}: {} done, {} already done, {} failed, {} skipped, {} manual, in {:.1}s.",
-        if report.succeeded() {
-            "complete"
-        } else {
-            "incomplete"
+        match (report.succeeded(), manual) {
+            (true, 0) => "complete",
+            (true, _) => "complete but for manual steps",
+            (false, _) => "incomplete",
         },
         n(|o| *o == Outcome::Done),
         n(|o| *o == Outcome::AlreadyDone),
@@ -385,8 +461,16 @@ fn print_summary(plan: &Plan, report: &Report) {
             _ => {}
         }
     }
+    if manual > 0 {
+        eprintln!(
+            "Do the manual steps above in the web app; changes waiting on them were skipped."
+        );
+    }
     if !report.succeeded() {
-        eprintln!("Run `orgform plan` to see what is left; `orgform apply` again converges.");
+        eprintln!(
+            "Once the cause is fixed, `orgform plan` shows what is left (the journal is {}).",
+            journal.display()
+        );
     }
     if !plan.blocked.is_empty() {
         eprintln!(

@@ -38,6 +38,7 @@ pub enum Format {
 /// A computed plan and what it was computed from.
 pub struct Planned {
     pub plan: Plan,
+    pub desired: Desired,
     pub repo: Repo,
     /// The provider, described for people.
     pub against: String,
@@ -79,7 +80,7 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
     let live = provider.read().context("reading the live org")?;
     let source = Source {
         manifests: repo.config.manifests.clone(),
-        git_commit: None,
+        git_commit: crate::apply::audit::git_commit(&globals.dir),
     };
     let mut plan = plan::plan(
         &desired,
@@ -104,6 +105,7 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
     let against = provider.describe();
     Ok(Some(Planned {
         plan,
+        desired,
         repo,
         against,
         provider,

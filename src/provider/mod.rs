@@ -21,6 +21,9 @@ pub enum ProviderError {
 pub trait Provider {
     /// What the user is told they are planning against, e.g. `sandbox .orgform/sandbox.db`.
     fn describe(&self) -> String;
+    /// Where applies against this org keep their lock, journals and plan copies: one
+    /// place per org, so two checkouts applying to the same org see each other.
+    fn state_dir(&self) -> std::path::PathBuf;
     fn capabilities(&self) -> Capabilities;
     /// The whole live org as one snapshot.
     fn read(&mut self) -> Result<Org, ProviderError>;

@@ -12,7 +12,10 @@ use crate::sandbox::store::{Store, StoreError};
 
 pub struct SandboxProvider {
     store: Store,
+    /// As shown to the user.
     path: PathBuf,
+    /// The database file, for the state directory beside it.
+    file: PathBuf,
 }
 
 impl SandboxProvider {
@@ -21,6 +24,7 @@ impl SandboxProvider {
         Ok(SandboxProvider {
             store,
             path: PathBuf::from(shown),
+            file: path.to_path_buf(),
         })
     }
 
@@ -28,6 +32,7 @@ impl SandboxProvider {
         SandboxProvider {
             store,
             path: PathBuf::from(":memory:"),
+            file: std::env::temp_dir().join("orgform-in-memory-sandbox"),
         }
     }
 
@@ -59,6 +64,12 @@ fn after<T: DeserializeOwned>(change: &Change, field: &str) -> Result<T, Provide
 impl Provider for SandboxProvider {
     fn describe(&self) -> String {
         format!("sandbox {}", self.path.display())
+    }
+
+    fn state_dir(&self) -> PathBuf {
+        let mut name = self.file.file_name().unwrap_or_default().to_os_string();
+        name.push(".apply");
+        self.file.with_file_name(name)
     }
 
     fn capabilities(&self) -> Capabilities {
