@@ -677,3 +677,61 @@ fn an_invitee_answering_does_not_make_a_plan_stale() {
         &["apply", "plan.json", "--allow-destroy"],
     ));
 }
+
+/// Runs orgform under a real pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_a_terminal(dir: &Path, args: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let command = format!(
+        "{} -C {} {args}",
+        env!("CARGO_BIN_EXE_orgform"),
+        dir.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(answer.as_bytes())
+        .expect("type the answer");
+    let out = child.wait_with_output().expect("script finishes");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn on_a_terminal_apply_asks_first_and_shows_a_progress_bar() {
+    let dir = acme();
+    orgform(dir.path(), &["plan"]);
+    let before = live(dir.path());
+    let (code, text) = on_a_terminal(dir.path(), "apply --allow-destroy", "no\n");
+    assert_eq!(code, 1);
+    assert!(text.contains("Only `yes` is accepted"), "{text}");
+    assert!(
+        text.contains("Apply cancelled: nothing was written."),
+        "{text}"
+    );
+    assert_eq!(live(dir.path()), before);
+
+    let (code, text) = on_a_terminal(dir.path(), "apply --allow-destroy", "yes\n");
+    assert_eq!(code, 1, "blocked admin remains: {text}");
+    assert!(text.contains("\u{1b}["), "colour on a terminal: {text}");
+    assert!(
+        text.contains("/30"),
+        "a progress bar counts the changes: {text}"
+    );
+    assert!(
+        !text.contains("[1/30]"),
+        "no log lines on a terminal: {text}"
+    );
+    assert!(text.contains("Apply complete: 30 done"), "{text}");
+    assert_converged(dir.path());
+}
