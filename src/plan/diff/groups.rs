@@ -212,12 +212,10 @@ impl<'a> Planner<'a> {
         action: Action,
         danger: Danger,
     ) -> Change {
-        let manager = matches!(target, Target::GroupManager { .. });
-        if manager && !self.caps.group_managers {
-            let (group, email) = match &target {
-                Target::GroupManager { group, email } => (group.clone(), email.clone()),
-                _ => unreachable!("checked above"),
-            };
+        if let Target::GroupManager { group, email } = &target
+            && !self.caps.group_managers
+        {
+            let (group, email) = (group.clone(), email.clone());
             let verb = if action == Action::Create {
                 "add"
             } else {
