@@ -26,12 +26,7 @@ impl<'a> Planner<'a> {
                 Match::Found(live_name) => Some(live_name),
                 Match::Missing => None,
                 Match::Ambiguous(candidates) => {
-                    self.blocked_names.insert((Kind::Group, name.clone()));
-                    for c in candidates {
-                        self.group_map.insert(c.clone(), Some(c.clone()));
-                        self.frozen_names.insert((Kind::Group, c.clone()));
-                        claimed.insert(c);
-                    }
+                    claimed.extend(self.freeze(Kind::Group, name, candidates));
                     continue;
                 }
             };
@@ -228,6 +223,26 @@ impl<'a> Planner<'a> {
                 ));
         }
         Change::new(target, action, danger)
+    }
+
+    /// An ambiguous rename (blocked): the declared name may not be referenced, and the
+    /// live candidates stay exactly as they are. Returns the candidates (now claimed).
+    pub(super) fn freeze(
+        &mut self,
+        kind: Kind,
+        name: &str,
+        candidates: Vec<String>,
+    ) -> Vec<String> {
+        self.blocked_names.insert((kind, name.to_string()));
+        for c in &candidates {
+            let map = match kind {
+                Kind::ProjectTag => &mut self.tag_map,
+                _ => &mut self.group_map,
+            };
+            map.insert(c.clone(), Some(c.clone()));
+            self.frozen_names.insert((kind, c.clone()));
+        }
+        candidates
     }
 
     /// Finds the live object a declared one corresponds to: same name, or one of its

@@ -25,12 +25,7 @@ impl<'a> Planner<'a> {
                 Match::Found(live_name) => Some(live_name),
                 Match::Missing => None,
                 Match::Ambiguous(candidates) => {
-                    self.blocked_names.insert((Kind::ProjectTag, name.clone()));
-                    for c in candidates {
-                        self.tag_map.insert(c.clone(), Some(c.clone()));
-                        self.frozen_names.insert((Kind::ProjectTag, c.clone()));
-                        claimed.insert(c);
-                    }
+                    claimed.extend(self.freeze(Kind::ProjectTag, name, candidates));
                     continue;
                 }
             };
