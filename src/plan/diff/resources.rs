@@ -111,16 +111,21 @@ impl<'a> Planner<'a> {
                 found.push((r, name));
             }
         }
+        // Declarations per live resource: the same resource declared twice (by name and
+        // by hash) is planned for neither.
+        let mut declarations: BTreeMap<(ResourceKind, &str), Vec<&'a DesiredResource>> =
+            BTreeMap::new();
+        for (r, name) in &found {
+            declarations
+                .entry((r.kind, name.as_str()))
+                .or_default()
+                .push(*r);
+        }
         for (r, name) in &found {
             let (r, name) = (*r, name.clone());
-            // The same resource declared twice (by name and by hash): plan neither.
-            let twins: Vec<&&DesiredResource> = found
-                .iter()
-                .filter(|(x, n)| x.kind == r.kind && *n == name)
-                .map(|(x, _)| x)
-                .collect();
+            let twins = &declarations[&(r.kind, name.as_str())];
             if twins.len() > 1 {
-                if std::ptr::eq(*twins[0], r) {
+                if std::ptr::eq(twins[0], r) {
                     let places: Vec<String> = twins
                         .iter()
                         .map(|x| format!("`{}` at {}", x.by, self.sources.locate(x.origin)))
