@@ -573,16 +573,31 @@ fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
         "{}",
         run.stderr
     );
-    let copy = run
+    let hint = run
         .stderr
-        .split("finish it with `orgform apply ")
+        .split("finish it with `orgform ")
         .nth(1)
         .and_then(|rest| rest.split('`').next())
-        .expect("names the plan copy")
+        .expect("says how to finish it")
         .to_string();
-    // ...which works even without the original plan file.
+    assert!(
+        hint.ends_with(" --allow-destroy"),
+        "the hint is complete: {hint}"
+    );
+    // ...and the hint works as printed, from anywhere, without the original plan file.
     std::fs::remove_file(dir.path().join("old.json")).expect("rm");
-    let finish = orgform(dir.path(), &["apply", &copy, "--allow-destroy"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_orgform"))
+        .args(hint.split(' '))
+        .current_dir("/")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the hint");
+    let finish = crate::util::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
     assert!(
         finish.stderr.contains("Resuming an interrupted apply"),
         "{}",
@@ -734,4 +749,68 @@ fn on_a_terminal_apply_asks_first_and_shows_a_progress_bar() {
     );
     assert!(text.contains("Apply complete: 30 done"), "{text}");
     assert_converged(dir.path());
+}
+
+#[test]
+fn a_plan_file_without_its_blocked_items_is_refused() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).expect("plan"))
+            .expect("json");
+    plan["blocked"] = serde_json::json!([]);
+    plan["summary"]["blocked"] = 0.into();
+    std::fs::write(dir.path().join("plan.json"), plan.to_string()).expect("write");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("blocked items differ: 0 in the plan file, 1 in a fresh plan"),
+        "{}",
+        run.stderr
+    );
+    let audit = audit_records(dir.path());
+    assert_eq!(
+        audit.last().map(|r| r["outcome"].clone()),
+        Some("refused".into())
+    );
+}
+
+#[test]
+fn pending_interrupted_applies_are_reported_even_with_nothing_to_do() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let (mut child, _marker) = apply_paused_after(dir.path(), "plan.json", 3);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let plan = orgform(dir.path(), &["plan"]);
+    assert!(
+        plan.stderr
+            .contains("warning: 1 interrupted apply(s) on this org are unfinished"),
+        "{}",
+        plan.stderr
+    );
+    // A journal torn mid-character by a full disk does not wedge the org.
+    let jdir = dir.path().join(".orgform/sandbox.db.apply/journal");
+    let journal = std::fs::read_dir(&jdir)
+        .expect("journal dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a journal");
+    let mut bytes = std::fs::read(&journal).expect("read");
+    bytes.extend_from_slice(
+        "{\"event\":\"done\",\"key\":\"é"
+            .as_bytes()
+            .split_last()
+            .expect("bytes")
+            .1,
+    );
+    std::fs::write(&journal, bytes).expect("tear");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert!(
+        run.stderr.contains("Resuming an interrupted apply"),
+        "{}",
+        run.stderr
+    );
+    assert_applied_but_blocked(&run);
 }

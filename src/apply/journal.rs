@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,7 @@ pub struct Journal {
 }
 
 /// What an unfinished journal says was achieved.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Progress {
     pub path: PathBuf,
     pub done: BTreeSet<usize>,
@@ -92,7 +92,9 @@ impl Journal {
         );
         let path = dir.join(format!("{stem}.jsonl"));
         let copy = serde_json::to_vec_pretty(plan).map_err(std::io::Error::other)?;
-        std::fs::write(plan_copy(&path), copy)?;
+        let mut file = File::create(plan_copy(&path))?;
+        file.write_all(&copy)?;
+        file.sync_all()?;
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
@@ -138,16 +140,13 @@ pub fn plan_copy(journal: &Path) -> PathBuf {
 }
 
 /// The entries of a journal file; an unreadable line (a write torn by a crash or a
-/// full disk) is skipped.
+/// full disk, possibly mid-character) is skipped.
 pub fn read(path: &Path) -> std::io::Result<Vec<Entry>> {
-    let reader = BufReader::new(File::open(path)?);
-    let mut entries = Vec::new();
-    for line in reader.lines() {
-        if let Ok(entry) = serde_json::from_str(&line?) {
-            entries.push(entry);
-        }
-    }
-    Ok(entries)
+    let bytes = std::fs::read(path)?;
+    Ok(bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect())
 }
 
 /// Cuts a torn last line off, so what is appended next starts on a line of its own.
@@ -188,7 +187,8 @@ pub fn unfinished(dir: &Path) -> std::io::Result<Vec<Progress>> {
                 changes,
                 ..
             }) => (plan_digest.clone(), *changes),
-            _ => (String::new(), 0),
+            // Cut short before it began: nothing was written to the org.
+            _ => continue,
         };
         let done = entries
             .iter()

@@ -34,10 +34,6 @@ pub struct Args {
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let root = &globals.dir;
-    let saved = match &args.plan {
-        Some(file) => Some(read_plan(&root.join(file))?),
-        None => None,
-    };
     // Always plan from the manifests at hand: a saved plan must be exactly what they
     // plan now (so nothing unreviewed, and nothing edited, is applied).
     let Some(Planned {
@@ -51,15 +47,52 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let config = repo.config.clone();
-    let plan = match saved {
-        Some(saved) => saved,
+    let audit_path = root.join(&config.audit.path);
+    let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
+        audit::append(
+            &audit_path,
+            &audit_record(root, &against, outcome, reason, plan, report),
+        )
+        .with_context(|| format!("writing the audit log {}", audit_path.display()))
+    };
+    // Says why nothing is applied, on stderr and in the audit log.
+    let refuse = |reason: String, plan: &Plan| -> anyhow::Result<Exit> {
+        record("refused", Some(reason.clone()), plan, None)?;
+        eprintln!("{reason}");
+        Ok(Exit::Error)
+    };
+    let plan = match &args.plan {
+        Some(file) => match read_plan(&root.join(file)) {
+            Ok(saved) => saved,
+            Err(e) => {
+                return refuse(
+                    format!("Refusing to apply: {e:#}. Nothing was written."),
+                    &fresh,
+                );
+            }
+        },
         None => {
             print!("{}", render::text(&fresh, &against, globals.color_stdout));
             fresh.clone()
         }
     };
+    let state = provider.state_dir();
+    let journal_dir = state.join("journal");
+    let digest = apply::plan_digest(&plan);
+    let others = |pending: &[journal::Progress]| -> Vec<journal::Progress> {
+        pending
+            .iter()
+            .filter(|p| p.digest != digest)
+            .cloned()
+            .collect()
+    };
     if plan.changes.is_empty() {
         eprintln!("Nothing to apply: the plan has no changes.");
+        let interrupted = others(&journal::unfinished(&journal_dir)?);
+        if !interrupted.is_empty() {
+            eprintln!("{}", interrupted_reason(root, &interrupted));
+            return Ok(Exit::Error);
+        }
         if !plan.blocked.is_empty() {
             eprintln!(
                 "{} blocked item(s) remain (see the plan): resolve them, then plan again.",
@@ -69,18 +102,8 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Ok);
     }
-    let audit_path = root.join(&config.audit.path);
-    let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
-        audit::append(
-            &audit_path,
-            &audit_record(root, &against, outcome, reason, plan, report),
-        )
-        .with_context(|| format!("writing the audit log {}", audit_path.display()))
-    };
     if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
-        record("refused", Some(refusal.clone()), &plan, None)?;
-        eprintln!("{refusal}");
-        return Ok(Exit::Error);
+        return refuse(refusal, &plan);
     }
     // Ask before taking the lock and reading the org the writes are checked against.
     if args.plan.is_none() && !args.auto_approve && !confirm(&plan, &against)? {
@@ -88,36 +111,26 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     }
 
-    let state = provider.state_dir();
-    let _lock = ApplyLock::acquire(&state.join("apply.lock"))?;
-    let journal_dir = state.join("journal");
-    let digest = apply::plan_digest(&plan);
-    let mut interrupted = journal::unfinished(&journal_dir)?;
-    let resumed = interrupted
-        .iter()
-        .position(|p| p.digest == digest)
-        .map(|i| interrupted.remove(i));
-    if resumed.is_none() && !interrupted.is_empty() {
-        if !args.discard_interrupted {
-            let reason = interrupted_reason(&interrupted);
-            record("refused", Some(reason.clone()), &plan, None)?;
-            eprintln!("{reason}");
-            return Ok(Exit::Error);
+    let _lock = match ApplyLock::acquire(&state.join("apply.lock")) {
+        Ok(lock) => lock,
+        Err(e) => {
+            return refuse(
+                format!("Refusing to apply: {e}. Nothing was written."),
+                &plan,
+            );
         }
-        journal::supersede(&interrupted)?;
-        eprintln!(
-            "Discarded {} interrupted apply(s), as asked; their unfinished changes will not be made.",
-            interrupted.len()
-        );
+    };
+    let pending = journal::unfinished(&journal_dir)?;
+    let resumed = pending.iter().find(|p| p.digest == digest);
+    let interrupted = others(&pending);
+    if resumed.is_none() && !interrupted.is_empty() && !args.discard_interrupted {
+        return refuse(interrupted_reason(root, &interrupted), &plan);
     }
 
     let live = provider.read().context("reading the live org")?;
     if resumed.is_none() {
         if plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint {
-            let reason = stale_reason(&plan, &live, &config.policy.unmanaged);
-            record("refused", Some(reason.clone()), &plan, None)?;
-            eprintln!("{reason}");
-            return Ok(Exit::Error);
+            return refuse(stale_reason(&plan, &live, &config.policy.unmanaged), &plan);
         }
         let now = plan::plan(
             &desired,
@@ -128,9 +141,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             &repo.sources,
         );
         if let Some(reason) = mismatch_reason(&plan, &now) {
-            record("refused", Some(reason.clone()), &plan, None)?;
-            eprintln!("{reason}");
-            return Ok(Exit::Error);
+            return refuse(reason, &plan);
         }
     }
 
@@ -142,12 +153,25 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
                 plan.changes.len(),
                 progress.path.display()
             );
-            (journal::Journal::resume(&progress.path)?, progress.done)
+            (
+                journal::Journal::resume(&progress.path)?,
+                progress.done.clone(),
+            )
         }
-        None => (
-            journal::Journal::begin(&journal_dir, &plan, &digest)?,
-            Default::default(),
-        ),
+        None => {
+            // Only now, with the new plan accepted, are the interrupted ones given up.
+            if !interrupted.is_empty() {
+                journal::supersede(&interrupted)?;
+                eprintln!(
+                    "Discarded {} interrupted apply(s), as asked; their unfinished changes will not be made.",
+                    interrupted.len()
+                );
+            }
+            (
+                journal::Journal::begin(&journal_dir, &plan, &digest)?,
+                Default::default(),
+            )
+        }
     };
     let mut observer = ProgressObserver::new(plan.changes.len(), globals.color);
     let report = apply::execute(
@@ -157,8 +181,20 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         &mut journal,
         &already,
         &mut observer,
-    )?;
+    );
     observer.finish();
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            // The journal could not be written: stop, and say so everywhere we can.
+            let reason = format!(
+                "the journal {} could not be written: {e}",
+                journal.path.display()
+            );
+            let _ = record("error", Some(reason.clone()), &plan, None);
+            anyhow::bail!("{reason}; run the same apply again once the disk is fixed");
+        }
+    };
     print_summary(&plan, &report, &journal.path);
     let ok = report.succeeded();
     // The summary comes first: if the audit log cannot be written, what happened is
@@ -221,15 +257,25 @@ fn audit_record(
 }
 
 /// Why a new apply must wait: an earlier one on this org did not finish.
-fn interrupted_reason(interrupted: &[journal::Progress]) -> String {
+fn interrupted_reason(root: &Path, interrupted: &[journal::Progress]) -> String {
     let list: Vec<String> = interrupted
         .iter()
         .map(|p| {
+            let copy = journal::plan_copy(&p.path);
+            let destroy = match read_plan(&copy) {
+                Ok(plan) if plan.changes.iter().any(|c| c.danger == Danger::Destructive) => {
+                    " --allow-destroy"
+                }
+                _ => "",
+            };
             format!(
-                "  {} of {} changes done; finish it with `orgform apply {}`",
+                "  {} of {} changes done; finish it with `orgform -C {} apply {}{destroy}`",
                 p.done.len(),
                 p.total,
-                journal::plan_copy(&p.path).display()
+                std::fs::canonicalize(root)
+                    .unwrap_or_else(|_| root.to_path_buf())
+                    .display(),
+                copy.display()
             )
         })
         .collect();
@@ -241,7 +287,14 @@ fn interrupted_reason(interrupted: &[journal::Progress]) -> String {
 
 /// Why a saved plan is not what the manifests plan now, if it is not.
 fn mismatch_reason(saved: &Plan, now: &Plan) -> Option<String> {
-    if saved.changes == now.changes {
+    // Blocked items count too: a plan file with its blocked items removed would exit 0.
+    let blocked = |p: &Plan| -> Vec<(crate::plan::Kind, String, crate::diagnostic::Rule)> {
+        p.blocked
+            .iter()
+            .map(|b| (b.kind, b.key.clone(), b.rule))
+            .collect()
+    };
+    if saved.changes == now.changes && blocked(saved) == blocked(now) {
         return None;
     }
     let show = |c: &Change| format!("{} {} {}", render::marker(c.action), c.kind, c.key);
@@ -258,8 +311,15 @@ fn mismatch_reason(saved: &Plan, now: &Plan) -> Option<String> {
         .map(|c| format!("  only in a fresh plan:  {}", show(c)))
         .collect();
     let mut lines: Vec<String> = extra.into_iter().chain(missing).collect();
-    if lines.is_empty() {
+    if lines.is_empty() && saved.changes != now.changes {
         lines.push("  the same changes, in another order".to_string());
+    }
+    if blocked(saved) != blocked(now) {
+        lines.push(format!(
+            "  blocked items differ: {} in the plan file, {} in a fresh plan",
+            saved.blocked.len(),
+            now.blocked.len()
+        ));
     }
     lines.truncate(20);
     Some(format!(

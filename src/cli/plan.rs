@@ -103,6 +103,15 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
         plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
     }
     let against = provider.describe();
+    // An apply that was interrupted may hold changes no new plan can see.
+    let pending = crate::apply::journal::unfinished(&provider.state_dir().join("journal"))
+        .unwrap_or_default();
+    if !pending.is_empty() {
+        eprintln!(
+            "warning: {} interrupted apply(s) on this org are unfinished; `orgform apply` says how to finish them.",
+            pending.len()
+        );
+    }
     Ok(Some(Planned {
         plan,
         desired,

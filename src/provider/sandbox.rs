@@ -24,7 +24,9 @@ impl SandboxProvider {
         Ok(SandboxProvider {
             store,
             path: PathBuf::from(shown),
-            file: path.to_path_buf(),
+            // Canonical, so every checkout (and every symlink) reaching this org agrees
+            // on where its lock and journals are.
+            file: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
         })
     }
 
