@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use super::plan::{Planned, compute};
+use super::plan::prepare;
 use super::{Exit, Globals};
 use crate::apply::{
     self, Observer, Outcome, Report, audit, journal, lock::ApplyLock, precondition,
@@ -34,19 +34,11 @@ pub struct Args {
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let root = &globals.dir;
-    // Always plan from the manifests at hand: a saved plan must be exactly what they
-    // plan now (so nothing unreviewed, and nothing edited, is applied).
-    let Some(Planned {
-        plan: fresh,
-        desired,
-        repo,
-        against,
-        mut provider,
-    }) = compute(globals, &[])?
-    else {
+    let Some(mut prepared) = prepare(globals)? else {
         return Ok(Exit::Error);
     };
-    let config = repo.config.clone();
+    let config = prepared.repo.config.clone();
+    let against = prepared.against.clone();
     let audit_path = root.join(&config.audit.path);
     let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
         audit::append(
@@ -61,86 +53,87 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         eprintln!("{reason}");
         Ok(Exit::Error)
     };
-    let plan = match &args.plan {
+    let state = prepared.provider.state_dir();
+    let journal_dir = state.join("journal");
+
+    let saved = match &args.plan {
         Some(file) => match read_plan(&root.join(file)) {
-            Ok(saved) => saved,
+            Ok(saved) => Some(saved),
             Err(e) => {
                 return refuse(
                     format!("Refusing to apply: {e:#}. Nothing was written."),
-                    &fresh,
+                    &Plan::default(),
                 );
             }
         },
-        None => {
-            print!("{}", render::text(&fresh, &against, globals.color_stdout));
-            fresh.clone()
+        None => None,
+    };
+    // Asked on a terminal: plan, show, ask — and read the org again under the lock,
+    // since it may change while the question is open.
+    let mut confirmed: Option<Plan> = None;
+    if saved.is_none() && !args.auto_approve {
+        let live = prepared.read_live()?;
+        let fresh = prepared.plan_against(&live);
+        print!("{}", render::text(&fresh, &against, globals.color_stdout));
+        if fresh.changes.is_empty() {
+            return nothing_to_apply(root, &fresh, &journal_dir);
         }
-    };
-    let state = provider.state_dir();
-    let journal_dir = state.join("journal");
-    let digest = apply::plan_digest(&plan);
-    let others = |pending: &[journal::Progress]| -> Vec<journal::Progress> {
-        pending
-            .iter()
-            .filter(|p| p.digest != digest)
-            .cloned()
-            .collect()
-    };
-    if plan.changes.is_empty() {
-        eprintln!("Nothing to apply: the plan has no changes.");
-        let interrupted = others(&journal::unfinished(&journal_dir)?);
-        if !interrupted.is_empty() {
-            eprintln!("{}", interrupted_reason(root, &interrupted));
+        if let Some(refusal) = guard(&fresh, &config, args.allow_destroy) {
+            return refuse(refusal, &fresh);
+        }
+        if !confirm(&fresh, &against)? {
+            eprintln!("Apply cancelled: nothing was written.");
             return Ok(Exit::Error);
         }
-        if !plan.blocked.is_empty() {
-            eprintln!(
-                "{} blocked item(s) remain (see the plan): resolve them, then plan again.",
-                plan.blocked.len()
-            );
-            return Ok(Exit::Error);
-        }
-        return Ok(Exit::Ok);
-    }
-    if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
-        return refuse(refusal, &plan);
-    }
-    // Ask before taking the lock and reading the org the writes are checked against.
-    if args.plan.is_none() && !args.auto_approve && !confirm(&plan, &against)? {
-        eprintln!("Apply cancelled: nothing was written.");
-        return Ok(Exit::Error);
+        confirmed = Some(fresh);
     }
 
     let _lock = match ApplyLock::acquire(&state.join("apply.lock")) {
         Ok(lock) => lock,
         Err(e) => {
+            let plan = saved
+                .as_ref()
+                .or(confirmed.as_ref())
+                .cloned()
+                .unwrap_or_default();
             return refuse(
                 format!("Refusing to apply: {e}. Nothing was written."),
                 &plan,
             );
         }
     };
+    // The one read of the live org that preconditions are checked against.
+    let live = prepared.read_live()?;
+    let plan = match (saved, confirmed) {
+        (Some(plan), _) | (None, Some(plan)) => plan,
+        (None, None) => {
+            let plan = prepared.plan_against(&live);
+            print!("{}", render::text(&plan, &against, globals.color_stdout));
+            plan
+        }
+    };
+    if plan.changes.is_empty() {
+        return nothing_to_apply(root, &plan, &journal_dir);
+    }
+    if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
+        return refuse(refusal, &plan);
+    }
+    let digest = apply::plan_digest(&plan);
     let pending = journal::unfinished(&journal_dir)?;
     let resumed = pending.iter().find(|p| p.digest == digest);
-    let interrupted = others(&pending);
+    let interrupted: Vec<journal::Progress> = pending
+        .iter()
+        .filter(|p| p.digest != digest)
+        .cloned()
+        .collect();
     if resumed.is_none() && !interrupted.is_empty() && !args.discard_interrupted {
         return refuse(interrupted_reason(root, &interrupted), &plan);
     }
-
-    let live = provider.read().context("reading the live org")?;
     if resumed.is_none() {
         if plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint {
             return refuse(stale_reason(&plan, &live, &config.policy.unmanaged), &plan);
         }
-        let now = plan::plan(
-            &desired,
-            &live,
-            &config.policy,
-            provider.capabilities(),
-            plan.source.clone(),
-            &repo.sources,
-        );
-        if let Some(reason) = mismatch_reason(&plan, &now) {
+        if let Some(reason) = mismatch_reason(&plan, &prepared.plan_against(&live)) {
             return refuse(reason, &plan);
         }
     }
@@ -176,7 +169,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let mut observer = ProgressObserver::new(plan.changes.len(), globals.color);
     let report = apply::execute(
         &plan,
-        provider.as_mut(),
+        prepared.provider.as_mut(),
         &live,
         &mut journal,
         &already,
@@ -214,6 +207,25 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     } else {
         Exit::Error
     })
+}
+
+/// A plan with no changes: still not a success while blocked items or interrupted
+/// applies remain.
+fn nothing_to_apply(root: &Path, plan: &Plan, journal_dir: &Path) -> anyhow::Result<Exit> {
+    eprintln!("Nothing to apply: the plan has no changes.");
+    let interrupted = journal::unfinished(journal_dir)?;
+    if !interrupted.is_empty() {
+        eprintln!("{}", interrupted_reason(root, &interrupted));
+        return Ok(Exit::Error);
+    }
+    if !plan.blocked.is_empty() {
+        eprintln!(
+            "{} blocked item(s) remain (see the plan): resolve them, then plan again.",
+            plan.blocked.len()
+        );
+        return Ok(Exit::Error);
+    }
+    Ok(Exit::Ok)
 }
 
 fn audit_record(

@@ -35,19 +35,47 @@ pub enum Format {
     Json,
 }
 
-/// A computed plan and what it was computed from.
-pub struct Planned {
-    pub plan: Plan,
+/// Everything needed to plan, short of the live org: the validated manifests as the
+/// desired model, and the open provider.
+pub struct Prepared {
     pub desired: Desired,
     pub repo: Repo,
+    /// Validation warnings, carried into every plan.
+    pub warnings: Vec<Warning>,
     /// The provider, described for people.
     pub against: String,
     pub provider: Box<dyn crate::provider::Provider>,
+    git_commit: Option<String>,
 }
 
-/// Loads, validates (stopping on errors) and plans. `None` when validation failed
-/// (diagnostics already printed).
-pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<Planned>> {
+impl Prepared {
+    /// Plans against a snapshot of the live org. Pure.
+    pub fn plan_against(&self, live: &crate::model::Org) -> Plan {
+        let source = Source {
+            manifests: self.repo.config.manifests.clone(),
+            git_commit: self.git_commit.clone(),
+        };
+        let mut plan = plan::plan(
+            &self.desired,
+            live,
+            &self.repo.config.policy,
+            self.provider.capabilities(),
+            source,
+            &self.repo.sources,
+        );
+        plan.warnings.splice(0..0, self.warnings.iter().cloned());
+        plan
+    }
+
+    /// Reads the whole live org (once per call: callers decide when).
+    pub fn read_live(&mut self) -> anyhow::Result<crate::model::Org> {
+        self.provider.read().context("reading the live org")
+    }
+}
+
+/// Loads and validates the manifests (stopping on errors) and opens the provider.
+/// `None` when validation failed (diagnostics already printed).
+pub fn prepare(globals: &Globals) -> anyhow::Result<Option<Prepared>> {
     let mut repo = manifest::load_repo(&globals.dir)?;
     let diagnostics = check(&repo);
     if diagnostics.iter().any(|d| d.is_error()) {
@@ -76,32 +104,7 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
     // spanned manifests and file texts go before the live org is read (large orgs).
     repo.manifests = Default::default();
     repo.sources.forget_texts();
-    let mut provider = provider::open(&globals.dir, &repo.config, globals.color)?;
-    let live = provider.read().context("reading the live org")?;
-    let source = Source {
-        manifests: repo.config.manifests.clone(),
-        git_commit: crate::apply::audit::git_commit(&globals.dir),
-    };
-    let mut plan = plan::plan(
-        &desired,
-        &live,
-        &repo.config.policy,
-        provider.capabilities(),
-        source,
-        &repo.sources,
-    );
-    plan.warnings.splice(0..0, warnings);
-    if !targets.is_empty() {
-        let selected = |kind: &str, key: &str| {
-            targets.iter().any(|t| match t.split_once('/') {
-                Some((k, rest)) => k == kind && key == rest,
-                None => t == kind,
-            })
-        };
-        plan.changes.retain(|c| selected(c.kind.as_str(), &c.key));
-        plan.blocked.retain(|b| selected(b.kind.as_str(), &b.key));
-        plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
-    }
+    let provider = provider::open(&globals.dir, &repo.config, globals.color)?;
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
     let pending = crate::apply::journal::unfinished(&provider.state_dir().join("journal"))
@@ -112,12 +115,13 @@ pub fn compute(globals: &Globals, targets: &[String]) -> anyhow::Result<Option<P
             pending.len()
         );
     }
-    Ok(Some(Planned {
-        plan,
+    Ok(Some(Prepared {
         desired,
         repo,
+        warnings,
         against,
         provider,
+        git_commit: crate::apply::audit::git_commit(&globals.dir),
     }))
 }
 
@@ -127,19 +131,32 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             "a --target plan cannot be saved with --out: it can leave out changes its own changes need (a replaced user's memberships, a renamed tag's assignments). Save a whole plan instead"
         );
     }
-    let Some(planned) = compute(globals, &args.target)? else {
+    let Some(mut prepared) = prepare(globals)? else {
         return Ok(Exit::Error);
     };
-    let plan = &planned.plan;
+    let live = prepared.read_live()?;
+    let mut plan = prepared.plan_against(&live);
+    if !args.target.is_empty() {
+        let selected = |kind: &str, key: &str| {
+            args.target.iter().any(|t| match t.split_once('/') {
+                Some((k, rest)) => k == kind && key == rest,
+                None => t == kind,
+            })
+        };
+        plan.changes.retain(|c| selected(c.kind.as_str(), &c.key));
+        plan.blocked.retain(|b| selected(b.kind.as_str(), &b.key));
+        plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
+    }
+    let plan = &plan;
 
     match args.format {
         Format::Text => print!(
             "{}",
-            render::text(plan, &planned.against, globals.color_stdout)
+            render::text(plan, &prepared.against, globals.color_stdout)
         ),
         Format::Markdown => print!(
             "{}",
-            render::markdown(plan, &planned.against, render::MAX_MARKDOWN_BYTES)
+            render::markdown(plan, &prepared.against, render::MAX_MARKDOWN_BYTES)
         ),
         Format::Json => println!("{}", serde_json::to_string_pretty(plan)?),
     }

@@ -44,7 +44,7 @@ impl Capabilities {
     };
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[schemars(
     title = "orgform plan",
     description = "A saved orgform plan (format_version 1): the changes that make the live org match the manifests."
@@ -62,7 +62,7 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     /// The manifests directory.
     pub manifests: String,
