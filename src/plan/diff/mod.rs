@@ -12,7 +12,7 @@ use super::order::{enforce_deletion_limits, sort_for_apply};
 use super::{Blocked, Capabilities, Change, Kind, Plan, Source, Warning};
 use crate::config::Policy;
 use crate::diagnostic::{Rule, Sources};
-use crate::model::{Desired, Org, Principal, ResourceKind};
+use crate::model::{Desired, DesiredResource, Org, Principal, ResourceKind};
 
 mod admins;
 mod folders;
@@ -46,7 +46,10 @@ pub fn plan(
         blocked_names: BTreeSet::new(),
         frozen_names: BTreeSet::new(),
         tag_map: BTreeMap::new(),
+        by_hash: BTreeMap::new(),
+        declared_by_live: BTreeMap::new(),
     };
+    p.index_resources();
     p.users();
     // Which users leave is settled before anything is projected from their leaving.
     p.limit_user_removals();
@@ -96,6 +99,10 @@ struct Planner<'a> {
     /// Ambiguous renames (blocked): the declared names, which nothing may reference,
     /// and the live candidates, which nothing may touch.
     blocked_names: BTreeSet<(Kind, String)>,
+    /// Live resources by hash, and the declaration (the first) for each live
+    /// resource: built once, since sole-admin checks ask per resource.
+    by_hash: BTreeMap<(ResourceKind, &'a str), Vec<&'a String>>,
+    declared_by_live: BTreeMap<(ResourceKind, String), &'a DesiredResource>,
     frozen_names: BTreeSet<(Kind, String)>,
     /// Live tag name → its name after the plan (`None`: deleted).
     tag_map: BTreeMap<String, Option<String>>,

@@ -33,42 +33,51 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
+    /// Indexes live resources by hash and maps each to its first declaration.
+    pub(super) fn index_resources(&mut self) {
+        let live = self.live;
+        let hashes = live
+            .projects
+            .iter()
+            .map(|(n, p)| (ResourceKind::Project, n, p.hash.as_str()))
+            .chain(
+                live.datasets
+                    .iter()
+                    .map(|(n, d)| (ResourceKind::Dataset, n, d.hash.as_str())),
+            )
+            .chain(
+                live.ontologies
+                    .iter()
+                    .map(|(n, o)| (ResourceKind::Ontology, n, o.hash.as_str())),
+            );
+        for (kind, name, hash) in hashes {
+            self.by_hash.entry((kind, hash)).or_default().push(name);
+        }
+        let desired = self.desired;
+        for r in &desired.resources {
+            for name in self.lookup(r) {
+                self.declared_by_live.entry((r.kind, name)).or_insert(r);
+            }
+        }
+    }
+
     /// The live names a declared resource matches (one, when all is well).
     pub(super) fn lookup(&self, r: &DesiredResource) -> Vec<String> {
-        let names: Vec<&String> = match (r.kind, &r.by) {
-            (ResourceKind::Project, ResourceRef::Name(n)) => self
-                .live
-                .projects
-                .get_key_value(n)
-                .map(|(k, _)| k)
-                .into_iter()
-                .collect(),
-            (ResourceKind::Project, ResourceRef::Hash(h)) => self
-                .live
-                .projects
-                .iter()
-                .filter(|(_, p)| p.hash == *h)
-                .map(|(k, _)| k)
-                .collect(),
-            (kind, by) => {
-                let map = if kind == ResourceKind::Dataset {
-                    &self.live.datasets
-                } else {
-                    &self.live.ontologies
+        match &r.by {
+            ResourceRef::Name(n) => {
+                let exists = match r.kind {
+                    ResourceKind::Project => self.live.projects.contains_key(n),
+                    ResourceKind::Dataset => self.live.datasets.contains_key(n),
+                    ResourceKind::Ontology => self.live.ontologies.contains_key(n),
                 };
-                match by {
-                    ResourceRef::Name(n) => {
-                        map.get_key_value(n).map(|(k, _)| k).into_iter().collect()
-                    }
-                    ResourceRef::Hash(h) => map
-                        .iter()
-                        .filter(|(_, v)| v.hash == *h)
-                        .map(|(k, _)| k)
-                        .collect(),
-                }
+                if exists { vec![n.clone()] } else { Vec::new() }
             }
-        };
-        names.into_iter().cloned().collect()
+            ResourceRef::Hash(h) => self
+                .by_hash
+                .get(&(r.kind, h.as_str()))
+                .map(|names| names.iter().map(|n| (*n).clone()).collect())
+                .unwrap_or_default(),
+        }
     }
 
     /// The declared resource whose access the manifests give for a live resource.
@@ -77,11 +86,9 @@ impl<'a> Planner<'a> {
         kind: ResourceKind,
         live_name: &str,
     ) -> Option<&'a DesiredResource> {
-        let desired = self.desired;
-        desired
-            .resources
-            .iter()
-            .find(|r| r.kind == kind && self.lookup(r).iter().any(|n| n == live_name))
+        self.declared_by_live
+            .get(&(kind, live_name.to_string()))
+            .copied()
     }
 
     pub(super) fn resolve(&mut self, r: &DesiredResource) -> Option<String> {
