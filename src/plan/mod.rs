@@ -306,6 +306,18 @@ impl Change {
         }
     }
 
+    /// A rename: the target names the object as it is now; people read the new name
+    /// (`key`).
+    pub fn rename(target: Target, old: &str, new: &str, key: String) -> Self {
+        let mut change = Change::new(target, Action::Rename, Danger::Safe).field(
+            "name",
+            serde_json::json!(old),
+            serde_json::json!(new),
+        );
+        change.key = key;
+        change
+    }
+
     pub fn field(
         mut self,
         field: &str,

@@ -67,14 +67,12 @@ impl<'a> Planner<'a> {
                     Some(parent) => parent.child(live_path.name()),
                     None => FolderPath(vec![live_path.name().to_string()]),
                 };
-                let mut change = Change::new(
+                self.changes.push(Change::rename(
                     Target::Folder { path: now },
-                    Action::Rename,
-                    Danger::Safe,
-                )
-                .field("name", json!(live_path.name()), json!(path.name()));
-                change.key = path.to_string();
-                self.changes.push(change);
+                    live_path.name(),
+                    path.name(),
+                    path.to_string(),
+                ));
             }
             let have = &self.live.folders[&live_path];
             if have.description != want.description {

@@ -44,20 +44,14 @@ impl<'a> Planner<'a> {
             self.group_map.insert(live_name.clone(), Some(name.clone()));
             let have = &self.live.groups[&live_name];
             if live_name != *name {
-                self.changes.push(
-                    Change::new(
-                        Target::Group {
-                            name: live_name.clone(),
-                        },
-                        Action::Rename,
-                        Danger::Safe,
-                    )
-                    .field("name", json!(live_name), json!(name)),
-                );
-                // People read the new name; the target names the group as it is now.
-                if let Some(c) = self.changes.last_mut() {
-                    c.key = name.clone();
-                }
+                self.changes.push(Change::rename(
+                    Target::Group {
+                        name: live_name.clone(),
+                    },
+                    &live_name,
+                    name,
+                    name.clone(),
+                ));
             }
             if have.description != want.description {
                 self.changes

@@ -41,21 +41,20 @@ impl<'a> Planner<'a> {
             claimed.insert(live_name.clone());
             self.tag_map.insert(live_name.clone(), Some(name.clone()));
             if live_name != *name {
-                let mut change = Change::new(
+                let mut change = Change::rename(
                     Target::ProjectTag {
                         name: live_name.clone(),
                     },
-                    Action::Rename,
-                    Danger::Safe,
-                )
-                .field("name", json!(live_name), json!(name));
+                    &live_name,
+                    name,
+                    name.clone(),
+                );
                 if !self.caps.rename_tag {
                     change.action = Action::Manual;
                     change = change.rule(Rule::UnsupportedByProvider).note(format!(
                         "the API cannot rename tags: in the web app, My organisation → Settings → Project tags, double-click `{live_name}`, type `{name}`, press Enter"
                     ));
                 }
-                change.key = name.clone();
                 self.changes.push(change);
             }
             let have = &self.live.project_tags[&live_name];
