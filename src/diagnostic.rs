@@ -51,6 +51,16 @@ pub enum Rule {
     YamlSyntax,
     UnknownField,
     InvalidValue,
+    /// A Project or Dataset that has an admin would be left with none (SPEC §7.3).
+    ResourceAdminRequired,
+    /// A declaration or rename touches an object matching `policy.unmanaged`.
+    UnmanagedDeclared,
+    /// Control characters in a name or email.
+    NameInvalidCharacters,
+    /// A resource named by title matches several live resources.
+    ResourceNameAmbiguous,
+    /// `--target` matches nothing.
+    TargetUnknown,
 }
 
 impl Rule {
@@ -82,6 +92,11 @@ impl Rule {
             Rule::YamlSyntax => "yaml-syntax",
             Rule::UnknownField => "unknown-field",
             Rule::InvalidValue => "invalid-value",
+            Rule::ResourceAdminRequired => "resource-admin-required",
+            Rule::UnmanagedDeclared => "unmanaged-declared",
+            Rule::NameInvalidCharacters => "name-invalid-characters",
+            Rule::ResourceNameAmbiguous => "resource-name-ambiguous",
+            Rule::TargetUnknown => "target-unknown",
         }
     }
 }
