@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::config::Config;
-use crate::model::{FolderPath, Org, Principal};
+use crate::model::{FolderPath, Org, Principal, ResourceKind};
 
 /// (file name, YAML text) for each non-empty kind, in a stable order.
 pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)> {
@@ -80,8 +80,8 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
     add("folders.yaml", section("folders", folders));
 
     let mut access = String::new();
-    for (name, p) in &org.projects {
-        let _ = writeln!(access, "  - name: {}", scalar(name));
+    for (hash, p) in &org.projects {
+        write_resource_name(&mut access, org, ResourceKind::Project, hash, &p.name);
         if !p.tags.is_empty() {
             let _ = writeln!(access, "    tags: {}", list(p.tags.iter()));
         }
@@ -92,16 +92,34 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
     }
     let access = section("projects", access);
     let mut others = String::new();
-    for (title, map) in [("datasets", &org.datasets), ("ontologies", &org.ontologies)] {
+    for (title, kind, map) in [
+        ("datasets", ResourceKind::Dataset, &org.datasets),
+        ("ontologies", ResourceKind::Ontology, &org.ontologies),
+    ] {
         let mut body = String::new();
-        for (name, r) in map {
-            let _ = writeln!(body, "  - name: {}", scalar(name));
+        for (hash, r) in map {
+            write_resource_name(&mut body, org, kind, hash, &r.name);
             write_access(&mut body, r.access.iter().map(|(w, r)| (w, r.to_string())));
         }
         others.push_str(&section(title, body));
     }
     add("access.yaml", access + &others);
     files
+}
+
+/// A resource entry's first lines: its title, and its hash too when another resource
+/// of its kind has the same title (a title alone would be ambiguous).
+fn write_resource_name(out: &mut String, org: &Org, kind: ResourceKind, hash: &str, title: &str) {
+    let _ = writeln!(out, "  - name: {}", scalar(title));
+    let shared = org
+        .resources_of(kind)
+        .iter()
+        .filter(|(_, t)| *t == title)
+        .count()
+        > 1;
+    if shared {
+        let _ = writeln!(out, "    hash: {}", scalar(hash));
+    }
 }
 
 fn section(title: &str, body: String) -> String {

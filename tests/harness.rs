@@ -104,3 +104,32 @@ pub fn replan(p: &mut Planned) -> Plan {
         &p.repo.sources,
     )
 }
+
+/// Whether a Project or Dataset has an admin (SPEC §7.3): a user of the org holds the
+/// admin role on it, directly or through a group that has at least one member.
+pub fn has_admin(org: &Org, kind: orgform::model::ResourceKind, hash: &str) -> bool {
+    use orgform::model::Principal;
+    org.access_of(kind, hash).is_some_and(|access| {
+        access.iter().any(|(who, role)| {
+            role == "admin"
+                && match who {
+                    Principal::User(e) => org.users.contains_key(e),
+                    Principal::Group(g) => org.groups.get(g).is_some_and(|g| !g.members.is_empty()),
+                }
+        })
+    })
+}
+
+/// The Projects and Datasets that have an admin, by (kind, hash).
+pub fn administered(org: &Org) -> Vec<(orgform::model::ResourceKind, String)> {
+    use orgform::model::ResourceKind;
+    [ResourceKind::Project, ResourceKind::Dataset]
+        .into_iter()
+        .flat_map(|kind| {
+            org.resources_of(kind)
+                .into_iter()
+                .filter(move |(h, _)| has_admin(org, kind, h))
+                .map(move |(h, _)| (kind, h.to_string()))
+        })
+        .collect()
+}

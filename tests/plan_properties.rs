@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use orgform::model::{Principal, ResourceKind};
+use orgform::model::ResourceKind;
 use orgform::provider::sandbox::SandboxProvider;
 use proptest::prelude::*;
 
@@ -278,9 +278,10 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
         // The generator keeps ada as the only org admin and admins internal, so the
         // one thing that may be blocked is such a type change.
         prop_assert!(
-            plan.blocked
-                .iter()
-                .all(|b| b.rule.to_string() == "sole-resource-admin"),
+            plan.blocked.iter().all(|b| matches!(
+                b.rule.to_string().as_str(),
+                "sole-resource-admin" | "resource-admin-required"
+            )),
             "round {}: unexpected blocked items {:?}\n{}",
             round,
             plan.blocked,
@@ -372,36 +373,46 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     );
     prop_assert_eq!(&live.folders, &want.folders, "{}", context());
     for r in &p.desired.resources {
-        let orgform::model::ResourceRef::Name(name) = &r.by else {
+        let Some(name) = &r.by.name else {
             continue;
         };
+        let hash = live
+            .resources_of(r.kind)
+            .into_iter()
+            .find(|(_, title)| title == name)
+            .map(|(h, _)| h.to_string())
+            .unwrap_or_default();
         match r.kind {
             ResourceKind::Project => {
                 prop_assert_eq!(
-                    &live.projects[name].access,
-                    &r.project_access,
+                    Some(&live.projects[&hash].access),
+                    r.project_access.as_ref(),
                     "{}",
                     context()
                 );
-                prop_assert_eq!(&live.projects[name].tags, &r.tags, "{}", context());
+                prop_assert_eq!(
+                    Some(&live.projects[&hash].tags),
+                    r.tags.as_ref(),
+                    "{}",
+                    context()
+                );
             }
             _ => prop_assert_eq!(
-                &live.datasets[name].access,
-                &r.resource_access,
+                Some(&live.datasets[&hash].access),
+                r.resource_access.as_ref(),
                 "{}",
                 context()
             ),
         }
     }
-    // Undeclared resources keep an admin: the offboarding replacement stepped in.
-    for (name, project) in &live.projects {
-        let has_admin = project.access.iter().any(|(w, role)| {
-            matches!(w, Principal::User(_)) && *role == orgform::model::ProjectRole::Admin
-        });
+    // Resources that had an admin still have one (resource-admin-required): where a
+    // removed user was the last, the offboarding replacement stepped in.
+    for (kind, hash) in crate::harness::administered(&p.live) {
         prop_assert!(
-            has_admin,
-            "project {} lost its last admin\n{}",
-            name,
+            crate::harness::has_admin(&live, kind, &hash),
+            "{} {} lost its last admin\n{}",
+            kind,
+            hash,
             context()
         );
     }

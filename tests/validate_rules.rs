@@ -236,7 +236,7 @@ fn invalid_value() {
         &[
             ("error", "invalid-value", "org/people.yaml", 3, 11),
             ("error", "invalid-value", "org/people.yaml", 4, 5),
-            ("error", "invalid-value", "org/people.yaml", 10, 11),
+            // `name` and `hash` together are fine (SPEC §7.6): line 10 is not an error.
             ("error", "invalid-value", "org/people.yaml", 12, 9),
             ("error", "invalid-value", "org/people.yaml", 15, 37),
             ("error", "invalid-value", "org/people.yaml", 17, 5),

@@ -57,7 +57,7 @@ pub fn current(org: &Org, target: &Target) -> Option<BTreeMap<String, Value>> {
                 ("description", json!(t.description)),
             ])
         }
-        Target::ProjectTagAssignment { project, tag } => org
+        Target::ProjectTagAssignment { project, tag, .. } => org
             .projects
             .get(project)
             .filter(|p| p.tags.contains(tag))
@@ -77,6 +77,7 @@ pub fn current(org: &Org, target: &Target) -> Option<BTreeMap<String, Value>> {
             resource_kind,
             resource,
             principal,
+            ..
         } => {
             let role = access_role(org, *resource_kind, resource, principal)?;
             fields(vec![("role", json!(role))])

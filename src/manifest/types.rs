@@ -201,7 +201,8 @@ pub struct FolderSpec {
     pub folders: Vec<Spanned<FolderSpec>>,
 }
 
-/// An existing Project, named by `name` or `hash`.
+/// An existing Project, named by `name` (its title, while unique) or `hash` (or both:
+/// the hash identifies it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectSpec {
@@ -209,14 +210,18 @@ pub struct ProjectSpec {
     pub name: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<Spanned<String>>,
-    /// Project tags (declared in `project_tags`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<Spanned<String>>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access: Vec<Spanned<AccessSpec<ProjectRole>>>,
+    /// Project tags (declared in `project_tags`). Without the key the project's tags
+    /// are not managed; `tags: []` means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Spanned<String>>>,
+    /// Who may access the project. Without the key its access is not managed;
+    /// `access: []` means nobody (subject to `resource-admin-required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Vec<Spanned<AccessSpec<ProjectRole>>>>,
 }
 
-/// An existing Dataset or Ontology, named by `name` or `hash`.
+/// An existing Dataset or Ontology, named by `name` (its title, while unique) or
+/// `hash` (or both: the hash identifies it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceSpec {
@@ -224,8 +229,10 @@ pub struct ResourceSpec {
     pub name: Option<Spanned<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<Spanned<String>>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub access: Vec<Spanned<AccessSpec<ResourceRole>>>,
+    /// Who may access it. Without the key its access is not managed; `access: []`
+    /// means nobody (subject to `resource-admin-required` on datasets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Vec<Spanned<AccessSpec<ResourceRole>>>>,
 }
 
 /// Who may access a resource, with which role: exactly one of `user` or `group`.

@@ -29,18 +29,21 @@ pub struct Desired {
     pub origins: BTreeMap<(&'static str, String), Origin>,
 }
 
-/// How a manifest names an existing resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourceRef {
-    Name(String),
-    Hash(String),
+/// How a manifest names an existing resource: by title, by hash, or both (then the
+/// hash identifies it and the title is only checked).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResourceRef {
+    pub name: Option<String>,
+    pub hash: Option<String>,
 }
 
 impl std::fmt::Display for ResourceRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ResourceRef::Name(n) => f.write_str(n),
-            ResourceRef::Hash(h) => write!(f, "hash {h}"),
+        match (&self.name, &self.hash) {
+            (Some(n), Some(h)) => write!(f, "{n} (hash {h})"),
+            (Some(n), None) => f.write_str(n),
+            (None, Some(h)) => write!(f, "hash {h}"),
+            (None, None) => f.write_str("(unnamed)"),
         }
     }
 }
@@ -50,12 +53,22 @@ pub struct DesiredResource {
     pub kind: ResourceKind,
     pub by: ResourceRef,
     pub origin: Origin,
-    /// Project tags (projects only).
-    pub tags: BTreeSet<String>,
-    /// Project access (projects only).
-    pub project_access: BTreeMap<Principal, ProjectRole>,
-    /// Dataset / Ontology access.
-    pub resource_access: BTreeMap<Principal, ResourceRole>,
+    /// Project tags (projects only); `None`: not managed (no `tags:` key).
+    pub tags: Option<BTreeSet<String>>,
+    /// Project access (projects only); `None`: not managed (no `access:` key).
+    pub project_access: Option<BTreeMap<Principal, ProjectRole>>,
+    /// Dataset / Ontology access; `None`: not managed (no `access:` key).
+    pub resource_access: Option<BTreeMap<Principal, ResourceRole>>,
+}
+
+impl DesiredResource {
+    /// Whether the manifests manage this resource's access (an `access:` key).
+    pub fn manages_access(&self) -> bool {
+        match self.kind {
+            ResourceKind::Project => self.project_access.is_some(),
+            _ => self.resource_access.is_some(),
+        }
+    }
 }
 
 impl Desired {
@@ -122,9 +135,12 @@ impl Desired {
                 kind: ResourceKind::Project,
                 by: reference(&p.name, &p.hash),
                 origin: p.origin,
-                tags: p.tags.iter().map(|t| t.value.clone()).collect(),
-                project_access: access(&p.access),
-                resource_access: BTreeMap::new(),
+                tags: p
+                    .tags
+                    .as_ref()
+                    .map(|tags| tags.iter().map(|t| t.value.clone()).collect()),
+                project_access: p.access.as_deref().map(access),
+                resource_access: None,
             });
         }
         for (kind, list) in [
@@ -136,9 +152,9 @@ impl Desired {
                     kind,
                     by: reference(&r.name, &r.hash),
                     origin: r.origin,
-                    tags: BTreeSet::new(),
-                    project_access: BTreeMap::new(),
-                    resource_access: access(&r.access),
+                    tags: None,
+                    project_access: None,
+                    resource_access: r.access.as_deref().map(access),
                 });
             }
         }
@@ -170,10 +186,9 @@ fn names(list: &[Spanned<String>]) -> Vec<String> {
 }
 
 fn reference(name: &Option<Spanned<String>>, hash: &Option<Spanned<String>>) -> ResourceRef {
-    match (name, hash) {
-        (Some(n), _) => ResourceRef::Name(n.value.clone()),
-        (None, Some(h)) => ResourceRef::Hash(h.value.clone()),
-        (None, None) => ResourceRef::Name(String::new()),
+    ResourceRef {
+        name: name.as_ref().map(|n| n.value.clone()),
+        hash: hash.as_ref().map(|h| h.value.clone()),
     }
 }
 

@@ -20,9 +20,11 @@ pub struct Org {
     pub metadata_schema: BTreeMap<String, MetadataType>,
     /// By path from the root.
     pub folders: BTreeMap<FolderPath, Folder>,
-    /// By name.
+    /// By hash: titles are not unique on the platform.
     pub projects: BTreeMap<String, Project>,
+    /// By hash.
     pub datasets: BTreeMap<String, Resource<ResourceRole>>,
+    /// By hash.
     pub ontologies: BTreeMap<String, Resource<ResourceRole>>,
 }
 
@@ -190,7 +192,8 @@ impl<'de> Deserialize<'de> for Principal {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Project {
-    pub hash: String,
+    /// The title (not unique).
+    pub name: String,
     pub tags: BTreeSet<String>,
     pub access: BTreeMap<Principal, ProjectRole>,
 }
@@ -198,7 +201,8 @@ pub struct Project {
 /// A Dataset or Ontology.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource<R> {
-    pub hash: String,
+    /// The title (not unique).
+    pub name: String,
     pub access: BTreeMap<Principal, R>,
 }
 
@@ -244,24 +248,66 @@ impl Org {
             .map(String::as_str)
     }
 
-    /// Access entries of every resource, as (kind, resource name, principal, role name).
+    /// Access entries of every resource, as (kind, resource hash, principal, role name).
     pub fn access_entries(&self) -> Vec<(ResourceKind, &str, &Principal, String)> {
         let mut out = Vec::new();
-        for (name, p) in &self.projects {
+        for (hash, p) in &self.projects {
             for (who, role) in &p.access {
-                out.push((ResourceKind::Project, name.as_str(), who, role.to_string()));
+                out.push((ResourceKind::Project, hash.as_str(), who, role.to_string()));
             }
         }
         for (kind, map) in [
             (ResourceKind::Dataset, &self.datasets),
             (ResourceKind::Ontology, &self.ontologies),
         ] {
-            for (name, r) in map {
+            for (hash, r) in map {
                 for (who, role) in &r.access {
-                    out.push((kind, name.as_str(), who, role.to_string()));
+                    out.push((kind, hash.as_str(), who, role.to_string()));
                 }
             }
         }
         out
+    }
+
+    /// Every resource of a kind as (hash, title).
+    pub fn resources_of(&self, kind: ResourceKind) -> Vec<(&str, &str)> {
+        match kind {
+            ResourceKind::Project => self
+                .projects
+                .iter()
+                .map(|(h, p)| (h.as_str(), p.name.as_str()))
+                .collect(),
+            ResourceKind::Dataset => self
+                .datasets
+                .iter()
+                .map(|(h, r)| (h.as_str(), r.name.as_str()))
+                .collect(),
+            ResourceKind::Ontology => self
+                .ontologies
+                .iter()
+                .map(|(h, r)| (h.as_str(), r.name.as_str()))
+                .collect(),
+        }
+    }
+
+    /// A resource's title, by kind and hash.
+    pub fn title(&self, kind: ResourceKind, hash: &str) -> Option<&str> {
+        match kind {
+            ResourceKind::Project => self.projects.get(hash).map(|p| p.name.as_str()),
+            ResourceKind::Dataset => self.datasets.get(hash).map(|r| r.name.as_str()),
+            ResourceKind::Ontology => self.ontologies.get(hash).map(|r| r.name.as_str()),
+        }
+    }
+
+    /// A resource's access entries as (principal, role name), by kind and hash.
+    pub fn access_of(&self, kind: ResourceKind, hash: &str) -> Option<Vec<(&Principal, String)>> {
+        fn list<R: ToString>(access: &BTreeMap<Principal, R>) -> Vec<(&Principal, String)> {
+            access.iter().map(|(w, r)| (w, r.to_string())).collect()
+        }
+        match kind {
+            ResourceKind::Project => self.projects.get(hash).map(|p| list(&p.access)),
+            ResourceKind::Dataset => self.datasets.get(hash).map(|r| list(&r.access)),
+            ResourceKind::Ontology => self.ontologies.get(hash).map(|r| list(&r.access)),
+        }
     }
 }

@@ -111,7 +111,7 @@ impl Serialize for Managed<'_> {
             &Filtered(
                 org.projects
                     .iter()
-                    .map(|(n, p)| (n, (&p.hash, &p.tags, self.access(&p.access))))
+                    .map(|(h, p)| (h, (&p.name, &p.tags, self.access(&p.access))))
                     .collect(),
             ),
         )?;
@@ -121,7 +121,7 @@ impl Serialize for Managed<'_> {
                 &Filtered(
                     resources
                         .iter()
-                        .map(|(n, r)| (n, (&r.hash, self.access(&r.access))))
+                        .map(|(h, r)| (h, (&r.name, self.access(&r.access))))
                         .collect(),
                 ),
             )?;

@@ -223,7 +223,11 @@ pub enum Target {
         name: String,
     },
     ProjectTagAssignment {
+        /// The project's hash.
         project: String,
+        /// The project as people read it: its title, with the hash when the title is
+        /// not unique.
+        title: String,
         tag: String,
     },
     MetadataKey {
@@ -235,7 +239,11 @@ pub enum Target {
     },
     Access {
         resource_kind: ResourceKind,
+        /// The resource's hash.
         resource: String,
+        /// The resource as people read it: its title, with the hash when the title is
+        /// not unique.
+        title: String,
         #[schemars(with = "String")]
         principal: Principal,
     },
@@ -264,14 +272,15 @@ impl Target {
             Target::GroupMember { group, email } | Target::GroupManager { group, email } => {
                 format!("{group}/{email}")
             }
-            Target::ProjectTagAssignment { project, tag } => format!("{project}/{tag}"),
+            Target::ProjectTagAssignment { title, tag, .. } => format!("{title}/{tag}"),
             Target::MetadataKey { key } => key.clone(),
             Target::Folder { path } => path.to_string(),
             Target::Access {
                 resource_kind,
-                resource,
+                title,
                 principal,
-            } => format!("{resource_kind}:{resource}/{principal}"),
+                ..
+            } => format!("{resource_kind}:{title}/{principal}"),
         }
     }
 }

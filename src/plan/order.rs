@@ -14,9 +14,12 @@ pub fn sort_for_apply(changes: &mut [Change]) {
     changes.sort_by_cached_key(sort_key);
 }
 
-fn sort_key(c: &Change) -> (u8, u8, i64, String) {
-    let removal = c.action == Action::Delete;
-    let phase = match (c.kind, removal) {
+/// The step of the apply order a change belongs to (0 users first … 5 user removals).
+/// Grants come before revocations: taking an admin role away is a revocation, so a
+/// resource keeps an admin while another is granted.
+pub fn phase(c: &Change) -> u8 {
+    let removal = c.action == Action::Delete || takes_admin_away(c);
+    match (c.kind, removal) {
         (Kind::User, false) => 0,
         (Kind::ProjectTag | Kind::Group | Kind::Folder | Kind::MetadataKey, false) => 1,
         (_, false) => 2,
@@ -26,7 +29,19 @@ fn sort_key(c: &Change) -> (u8, u8, i64, String) {
         ) => 3,
         (Kind::Folder | Kind::MetadataKey | Kind::Group | Kind::ProjectTag, true) => 4,
         (Kind::User, true) => 5,
-    };
+    }
+}
+
+/// An access change from the admin role to another.
+fn takes_admin_away(c: &Change) -> bool {
+    c.kind == Kind::Access
+        && c.before("role") == Some(&serde_json::json!("admin"))
+        && c.after("role") != Some(&serde_json::json!("admin"))
+}
+
+fn sort_key(c: &Change) -> (u8, u8, i64, String) {
+    let removal = c.action == Action::Delete;
+    let phase = phase(c);
     let depth = match &c.target {
         Target::Folder { path } if removal => -(path.depth() as i64),
         Target::Folder { path } => path.depth() as i64,
@@ -102,12 +117,16 @@ pub fn enforce_deletion_limits(
             kind: c.kind,
             key: c.key.clone(),
             rule: Rule::DeletionLimitExceeded,
-            message: format!(
-                "{n} {} deletions exceed `policy.max_deletions.{}` = {limit}: raise the limit in orgform.yaml or remove fewer at a time",
-                c.kind,
-                policy_name(c.kind)
-            ),
+            message: limit_message(c.kind, *n, *limit),
         });
         false
     });
+}
+
+/// Why deletions of a kind are blocked by `policy.max_deletions`.
+pub fn limit_message(kind: Kind, n: u32, limit: u32) -> String {
+    format!(
+        "{n} {kind} deletions exceed `policy.max_deletions.{}` = {limit}: raise the limit in orgform.yaml or remove fewer at a time",
+        policy_name(kind)
+    )
 }

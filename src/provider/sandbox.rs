@@ -137,10 +137,10 @@ impl Provider for SandboxProvider {
                 s.set_tag_description(name, &after::<String>(c, "description")?)?
             }
             (Target::ProjectTag { name }, Action::Delete) => s.delete_tag(name)?,
-            (Target::ProjectTagAssignment { project, tag }, Action::Create) => {
+            (Target::ProjectTagAssignment { project, tag, .. }, Action::Create) => {
                 s.assign_tag(project, tag)?
             }
-            (Target::ProjectTagAssignment { project, tag }, Action::Delete) => {
+            (Target::ProjectTagAssignment { project, tag, .. }, Action::Delete) => {
                 s.unassign_tag(project, tag)?
             }
             (Target::MetadataKey { key }, Action::Create | Action::Update) => {
@@ -162,6 +162,7 @@ impl Provider for SandboxProvider {
                     resource_kind,
                     resource,
                     principal,
+                    ..
                 },
                 Action::Create | Action::Update | Action::Replace,
             ) => s.set_access(
@@ -175,6 +176,7 @@ impl Provider for SandboxProvider {
                     resource_kind,
                     resource,
                     principal,
+                    ..
                 },
                 Action::Delete,
             ) => s.remove_access(*resource_kind, resource, principal)?,

@@ -5,7 +5,7 @@ pub mod store;
 use std::path::Path;
 
 use crate::manifest::ManifestFile;
-use crate::model::{Desired, FolderPath, InvitationStatus, ResourceKind};
+use crate::model::{Desired, FolderPath, InvitationStatus};
 use store::{Store, StoreError};
 
 /// The admin a fresh sandbox starts with when no state file is given.
@@ -65,24 +65,18 @@ fn fill(store: &mut Store, state: &ManifestFile) -> Result<(), StoreError> {
                 .map(|x| x.hash.as_ref().map(|h| h.value.clone())),
         );
     for (r, hash) in d.resources.iter().zip(hashes) {
-        let crate::model::ResourceRef::Name(name) = &r.by else {
+        let Some(name) = &r.by.name else {
             continue;
         };
-        store.create_resource(r.kind, name, hash.as_deref())?;
-        for tag in &r.tags {
-            store.assign_tag(name, tag)?;
+        let hash = store.create_resource(r.kind, name, hash.as_deref())?;
+        for tag in r.tags.iter().flatten() {
+            store.assign_tag(&hash, tag)?;
         }
-        match r.kind {
-            ResourceKind::Project => {
-                for (who, role) in &r.project_access {
-                    store.set_access(r.kind, name, who, &role.to_string())?;
-                }
-            }
-            _ => {
-                for (who, role) in &r.resource_access {
-                    store.set_access(r.kind, name, who, &role.to_string())?;
-                }
-            }
+        for (who, role) in r.project_access.iter().flatten() {
+            store.set_access(r.kind, &hash, who, &role.to_string())?;
+        }
+        for (who, role) in r.resource_access.iter().flatten() {
+            store.set_access(r.kind, &hash, who, &role.to_string())?;
         }
     }
     Ok(())

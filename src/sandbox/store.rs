@@ -241,33 +241,31 @@ impl Store {
         let resources: Vec<(String, String, String)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut names_by_hash = BTreeMap::new();
         for (kind, hash, name) in resources {
-            names_by_hash.insert((kind.clone(), hash.clone()), name.clone());
             match parse::<ResourceKind>(&kind)? {
                 ResourceKind::Project => {
                     org.projects.insert(
-                        name,
+                        hash,
                         Project {
-                            hash,
+                            name,
                             ..Project::default()
                         },
                     );
                 }
                 ResourceKind::Dataset => {
                     org.datasets.insert(
-                        name,
+                        hash,
                         Resource {
-                            hash,
+                            name,
                             access: BTreeMap::new(),
                         },
                     );
                 }
                 ResourceKind::Ontology => {
                     org.ontologies.insert(
-                        name,
+                        hash,
                         Resource {
-                            hash,
+                            name,
                             access: BTreeMap::new(),
                         },
                     );
@@ -279,9 +277,7 @@ impl Store {
             .prepare("SELECT kind, resource_hash, principal, role FROM access")?;
         for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
             let (kind, hash, principal, role): (String, String, String, String) = row?;
-            let Some(name) = names_by_hash.get(&(kind.clone(), hash)) else {
-                continue;
-            };
+            let name = &hash;
             let principal: Principal = parse(&principal)?;
             match parse::<ResourceKind>(&kind)? {
                 ResourceKind::Project => {
@@ -306,10 +302,8 @@ impl Store {
             .prepare("SELECT project_hash, tag_uuid FROM project_tags")?;
         for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
             let (project_hash, tag_uuid): (String, String) = row?;
-            let project = names_by_hash.get(&("project".to_string(), project_hash));
-            let tag = tag_names.get(&tag_uuid);
-            if let (Some(project), Some(tag)) = (project, tag)
-                && let Some(p) = org.projects.get_mut(project)
+            if let Some(tag) = tag_names.get(&tag_uuid)
+                && let Some(p) = org.projects.get_mut(&project_hash)
             {
                 p.tags.insert(tag.clone());
             }
@@ -413,18 +407,20 @@ impl Store {
             .optional()?)
     }
 
-    fn resource_hash(&self, kind: ResourceKind, name: &str) -> Result<String> {
+    /// The resource with this hash must exist (titles are not unique: writes name
+    /// resources by hash).
+    fn resource_hash(&self, kind: ResourceKind, hash: &str) -> Result<String> {
         self.conn
             .query_row(
-                "SELECT hash FROM resources WHERE kind = ?1 AND name = ?2",
-                params![name_of(&kind), name],
+                "SELECT hash FROM resources WHERE kind = ?1 AND hash = ?2",
+                params![name_of(&kind), hash],
                 |r| r.get(0),
             )
             .optional()?
             .ok_or_else(|| {
                 refused(
                     Rule::ResourceUnknown,
-                    format!("{kind} `{name}` does not exist"),
+                    format!("{kind} with hash `{hash}` does not exist"),
                 )
             })
     }
@@ -517,8 +513,13 @@ impl Store {
                    AND NOT EXISTS (SELECT 1 FROM access b
                      WHERE b.kind = a.kind AND b.resource_hash = a.resource_hash
                        AND b.role = 'admin' AND b.principal LIKE 'user:%' AND b.principal <> ?1)
+                   AND NOT EXISTS (SELECT 1 FROM access b JOIN groups g
+                       ON b.principal = 'group:' || g.name
+                     JOIN group_members m ON m.group_hash = g.hash
+                     WHERE b.kind = a.kind AND b.resource_hash = a.resource_hash
+                       AND b.role = 'admin' AND m.email <> ?2)
                  ORDER BY r.name LIMIT 1",
-                params![principal],
+                params![principal, email_addr],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
@@ -918,17 +919,20 @@ impl Store {
     // ---------------------------------------------------------------- resources
 
     /// Creates a Project, Dataset or Ontology (sandbox state files only: orgform never
-    /// creates resources in a real org).
+    /// creates resources in a real org). Titles need not be unique, as on the platform;
+    /// returns the hash.
     pub fn create_resource(
         &mut self,
         kind: ResourceKind,
         name: &str,
         hash: Option<&str>,
     ) -> Result<String> {
-        if self.resource_hash(kind, name).is_ok() {
+        if let Some(h) = hash
+            && self.resource_hash(kind, h).is_ok()
+        {
             return Err(refused(
                 Rule::InvalidValue,
-                format!("{kind} `{name}` already exists"),
+                format!("{kind} with hash `{h}` already exists"),
             ));
         }
         let hash = match hash {
@@ -1118,18 +1122,20 @@ mod tests {
     #[test]
     fn refuses_to_assign_an_unknown_tag() {
         let mut s = store();
-        s.create_resource(ResourceKind::Project, "Lung CT", None)
+        let lung = s
+            .create_resource(ResourceKind::Project, "Lung CT", None)
             .expect("project");
-        refused_with(s.assign_tag("Lung CT", "oncology"), Rule::TagUnknown);
+        refused_with(s.assign_tag(&lung, "oncology"), Rule::TagUnknown);
     }
 
     #[test]
     fn refuses_to_remove_a_sole_resource_admin_until_replaced() {
         let mut s = store();
-        s.create_resource(ResourceKind::Dataset, "scans", None)
+        let scans = s
+            .create_resource(ResourceKind::Dataset, "scans", None)
             .expect("dataset");
         let bob = Principal::User("bob@acme.com".into());
-        s.set_access(ResourceKind::Dataset, "scans", &bob, "admin")
+        s.set_access(ResourceKind::Dataset, &scans, &bob, "admin")
             .expect("access");
         refused_with(s.remove_user("bob@acme.com"), Rule::SoleResourceAdmin);
         refused_with(
@@ -1137,13 +1143,13 @@ mod tests {
             Rule::SoleResourceAdmin,
         );
         let ada = Principal::User("ada@acme.com".into());
-        s.set_access(ResourceKind::Dataset, "scans", &ada, "admin")
+        s.set_access(ResourceKind::Dataset, &scans, &ada, "admin")
             .expect("replacement");
         s.remove_user("bob@acme.com")
             .expect("removable once replaced");
         let org = s.read().expect("read");
         assert_eq!(
-            org.datasets["scans"].access.len(),
+            org.datasets[&scans].access.len(),
             1,
             "bob's access went with him"
         );
@@ -1152,21 +1158,22 @@ mod tests {
     #[test]
     fn refuses_access_for_unknown_principals_and_roles() {
         let mut s = store();
-        s.create_resource(ResourceKind::Project, "Lung CT", None)
+        let lung = s
+            .create_resource(ResourceKind::Project, "Lung CT", None)
             .expect("project");
         let ghost = Principal::User("ghost@acme.com".into());
         refused_with(
-            s.set_access(ResourceKind::Project, "Lung CT", &ghost, "viewer"),
+            s.set_access(ResourceKind::Project, &lung, &ghost, "viewer"),
             Rule::UserUnknown,
         );
         let group = Principal::Group("nobody".into());
         refused_with(
-            s.set_access(ResourceKind::Project, "Lung CT", &group, "viewer"),
+            s.set_access(ResourceKind::Project, &lung, &group, "viewer"),
             Rule::UserUnknown,
         );
         let bob = Principal::User("bob@acme.com".into());
         refused_with(
-            s.set_access(ResourceKind::Project, "Lung CT", &bob, "user"),
+            s.set_access(ResourceKind::Project, &lung, &bob, "user"),
             Rule::InvalidValue,
         );
         refused_with(
@@ -1202,20 +1209,21 @@ mod tests {
     #[test]
     fn cascades_like_the_platform() {
         let mut s = store();
-        s.create_resource(ResourceKind::Project, "Lung CT", None)
+        let lung = s
+            .create_resource(ResourceKind::Project, "Lung CT", None)
             .expect("project");
         s.create_group("labelers", "").expect("group");
         s.add_group_user("labelers", "eve@vendor.io", false)
             .expect("member");
         let g = Principal::Group("labelers".into());
-        s.set_access(ResourceKind::Project, "Lung CT", &g, "annotator")
+        s.set_access(ResourceKind::Project, &lung, &g, "annotator")
             .expect("access");
         s.create_tag("ct", "").expect("tag");
-        s.assign_tag("Lung CT", "ct").expect("assign");
+        s.assign_tag(&lung, "ct").expect("assign");
         s.rename_group("labelers", "labelers-eu").expect("rename");
         let org = s.read().expect("read");
         assert!(
-            org.projects["Lung CT"]
+            org.projects[&lung]
                 .access
                 .contains_key(&Principal::Group("labelers-eu".into()))
         );
@@ -1229,10 +1237,10 @@ mod tests {
         s.delete_tag("ct").expect("delete tag");
         let org = s.read().expect("read");
         assert!(
-            org.projects["Lung CT"].access.is_empty(),
+            org.projects[&lung].access.is_empty(),
             "group access revoked"
         );
-        assert!(org.projects["Lung CT"].tags.is_empty(), "tag unassigned");
+        assert!(org.projects[&lung].tags.is_empty(), "tag unassigned");
         let raw = FolderPath(vec!["raw".into()]);
         s.create_folder(&raw, "").expect("folder");
         s.create_folder(&raw.child("2026"), "").expect("child");

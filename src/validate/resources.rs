@@ -38,7 +38,7 @@ type Entry<'a, R> = (
     Origin,
     &'a Option<Spanned<String>>,
     &'a Option<Spanned<String>>,
-    &'a Vec<Spanned<AccessSpec<R>>>,
+    &'a Option<Vec<Spanned<AccessSpec<R>>>>,
 );
 
 fn check_kind<'a, R: 'a>(
@@ -49,14 +49,6 @@ fn check_kind<'a, R: 'a>(
 ) {
     for (origin, name, hash, access) in entries.clone() {
         match (name, hash, cx.mode) {
-            (Some(_), Some(h), Mode::Manifests) => out.push(
-                Diagnostic::error(
-                    Rule::InvalidValue,
-                    format!("a {kind} is named by `name` or by `hash`, not both"),
-                )
-                .at(h.origin)
-                .help("keep one of them"),
-            ),
             (None, _, Mode::SandboxState) => out.push(
                 Diagnostic::error(
                     Rule::InvalidValue,
@@ -76,12 +68,20 @@ fn check_kind<'a, R: 'a>(
             ),
             _ => {}
         }
-        check_access(cx, kind, name.as_ref().or(hash.as_ref()), access, out);
+        if let Some(access) = access {
+            check_access(cx, kind, name.as_ref().or(hash.as_ref()), access, out);
+        }
     }
+    // A title may be shared by several live resources: entries that give the hash are
+    // told apart by it; entries by title alone must not repeat.
     for field in [0, 1] {
         report_duplicates(
             entries.clone().filter_map(|(_, name, hash, _)| {
-                let v = if field == 0 { name } else { hash }.as_ref()?;
+                let v = if field == 0 {
+                    name.as_ref().filter(|_| hash.is_none())
+                } else {
+                    hash.as_ref()
+                }?;
                 Some((v.value.clone(), v.as_str(), v.origin))
             }),
             Rule::InvalidValue,

@@ -17,7 +17,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         check_name("project tag", &tag.name, tag.name.origin, out);
     }
     for project in &cx.manifests.projects {
-        for assigned in &project.tags {
+        for assigned in project.tags.iter().flatten() {
             let declared = tags.iter().any(|t| t.name.value == assigned.value)
                 || cx.salvaged.project_tags.contains(&assigned.value);
             if declared {

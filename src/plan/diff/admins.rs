@@ -1,234 +1,518 @@
-//! Removing users who administer resources: deletion limits and sole admins,
-//! settled before anything is projected from the removals.
+//! `resource-admin-required` (SPEC §7.3): no plan leaves a Project or Dataset that has
+//! an admin with none, neither at the end nor part-way through the apply order.
+//!
+//! A resource *has an admin* when a user who stays in the org holds the admin role on
+//! it, directly or through a group that keeps at least one member (invited users
+//! count; an org admin's implicit access does not). The check simulates the plan's
+//! changes in apply order on a small model of who administers what, and attributes
+//! each lost admin to the changes that took it away: user removals and group deletions
+//! are kept (and the org planned again, since they cascade), everything else is held
+//! back. Where a removed user was the last admin of a resource whose access the
+//! manifests do not manage, `policy.offboarding.replacement` takes over instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::diagnostic::Rule;
-use crate::model::{DesiredResource, Principal, ProjectRole, ResourceKind, ResourceRole};
-use crate::plan::order::enforce_deletion_limits;
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::model::{Org, Principal, ResourceKind, UserType, email};
+use crate::plan::order::{limit_for, limit_message, phase, sort_for_apply};
+use crate::plan::{Action, Blocked, Change, Danger, Kind, Target};
 
-use super::{Planner, only_admins};
+use super::{Held, Planner};
 
-impl<'a> Planner<'a> {
-    /// Resources of one kind where `who` is an admin and, after the plan, no other user
-    /// would be: (kind, name, whether the manifests declare its access).
-    pub(super) fn left_without_admin<R: Copy + PartialEq + 'a>(
-        &self,
-        who: &Principal,
-        kind: ResourceKind,
-        live: impl Iterator<Item = (&'a String, &'a BTreeMap<Principal, R>)>,
-        admin: R,
-        declared_access: impl Fn(&'a DesiredResource) -> &'a BTreeMap<Principal, R>,
-    ) -> Vec<(ResourceKind, String, bool)> {
-        let mut out = Vec::new();
-        for (name, access) in live {
-            if access.get(who) != Some(&admin) {
+/// A Project or Dataset, by kind and hash.
+type Res = (ResourceKind, String);
+
+/// Who administers which resource, and who is in the org and in which group.
+struct AdminWorld {
+    users: BTreeSet<String>,
+    /// Group name → members.
+    groups: BTreeMap<String, BTreeSet<String>>,
+    admins: BTreeMap<Res, BTreeSet<Principal>>,
+    /// The reverse of `admins`.
+    admin_of: BTreeMap<Principal, BTreeSet<Res>>,
+}
+
+impl AdminWorld {
+    fn of(live: &Org) -> Self {
+        let mut world = AdminWorld {
+            users: live.users.keys().cloned().collect(),
+            groups: live
+                .groups
+                .iter()
+                .map(|(n, g)| (n.clone(), g.members.clone()))
+                .collect(),
+            admins: BTreeMap::new(),
+            admin_of: BTreeMap::new(),
+        };
+        for (kind, hash, who, role) in live.access_entries() {
+            if kind != ResourceKind::Ontology && role == "admin" {
+                world.grant((kind, hash.to_string()), who.clone());
+            }
+        }
+        world
+    }
+
+    fn grant(&mut self, res: Res, who: Principal) {
+        self.admin_of
+            .entry(who.clone())
+            .or_default()
+            .insert(res.clone());
+        self.admins.entry(res).or_default().insert(who);
+    }
+
+    /// Takes `who`'s admin role away everywhere (or on one resource); returns where.
+    fn revoke(&mut self, who: &Principal, only: Option<&Res>) -> Vec<Res> {
+        let Some(set) = self.admin_of.get_mut(who) else {
+            return Vec::new();
+        };
+        let lost: Vec<Res> = match only {
+            Some(res) => set.take(res).into_iter().collect(),
+            None => std::mem::take(set).into_iter().collect(),
+        };
+        for res in &lost {
+            if let Some(admins) = self.admins.get_mut(res) {
+                admins.remove(who);
+            }
+        }
+        lost
+    }
+
+    /// Where a group is admin (whose admin may go when the group loses members).
+    fn administered_by_group(&self, group: &str) -> Vec<Res> {
+        self.admin_of
+            .get(&Principal::Group(group.to_string()))
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn has_admin(&self, res: &Res) -> bool {
+        self.admins.get(res).is_some_and(|admins| {
+            admins.iter().any(|who| match who {
+                Principal::User(e) => self.users.contains(e),
+                Principal::Group(g) => self.groups.get(g).is_some_and(|m| !m.is_empty()),
+            })
+        })
+    }
+
+    /// Applies one change; returns the resources where it took an admin away.
+    fn apply(&mut self, c: &Change) -> Vec<Res> {
+        let after_role_admin = || c.after("role") == Some(&json!("admin"));
+        match (&c.target, c.action) {
+            (Target::User { email }, Action::Create) => {
+                self.users.insert(email.clone());
+                Vec::new()
+            }
+            (Target::User { email }, Action::Delete | Action::Replace) => {
+                // Removing (or re-adding) a user drops their access and memberships.
+                let mut lost = self.revoke(&Principal::User(email.clone()), None);
+                let groups: Vec<String> = self
+                    .groups
+                    .iter_mut()
+                    .filter_map(|(g, members)| members.remove(email).then(|| g.clone()))
+                    .collect();
+                for g in groups {
+                    lost.extend(self.administered_by_group(&g));
+                }
+                if c.action == Action::Delete {
+                    self.users.remove(email);
+                }
+                lost
+            }
+            (Target::Group { name }, Action::Create) => {
+                self.groups.entry(name.clone()).or_default();
+                Vec::new()
+            }
+            (Target::Group { name }, Action::Rename) => {
+                let Some(new) = c.after("name").and_then(|v| v.as_str()) else {
+                    return Vec::new();
+                };
+                if let Some(members) = self.groups.remove(name) {
+                    self.groups.insert(new.to_string(), members);
+                }
+                let old = Principal::Group(name.clone());
+                for res in self.revoke(&old, None) {
+                    self.grant(res, Principal::Group(new.to_string()));
+                }
+                Vec::new()
+            }
+            (Target::Group { name }, Action::Delete) => {
+                self.groups.remove(name);
+                self.revoke(&Principal::Group(name.clone()), None)
+            }
+            (Target::GroupMember { group, email }, Action::Create) => {
+                self.groups
+                    .entry(group.clone())
+                    .or_default()
+                    .insert(email.clone());
+                Vec::new()
+            }
+            (Target::GroupMember { group, email }, Action::Delete) => {
+                let removed = self
+                    .groups
+                    .get_mut(group)
+                    .is_some_and(|members| members.remove(email));
+                if removed {
+                    self.administered_by_group(group)
+                } else {
+                    Vec::new()
+                }
+            }
+            (
+                Target::Access {
+                    resource_kind,
+                    resource,
+                    principal,
+                    ..
+                },
+                action,
+            ) if *resource_kind != ResourceKind::Ontology => {
+                let res = (*resource_kind, resource.clone());
+                let admin_after = action != Action::Delete && after_role_admin();
+                if admin_after {
+                    self.grant(res, principal.clone());
+                    Vec::new()
+                } else {
+                    self.revoke(principal, Some(&res))
+                }
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// When, in the apply order, a resource is without an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// After users are re-added with a new type, before any access is granted.
+    Midway,
+    /// Once the whole plan is applied.
+    End,
+}
+
+/// A resource the plan would leave without an admin, and the changes (indexes into the
+/// planner's changes) that take its admins away.
+struct Violation {
+    res: Res,
+    stage: Stage,
+    causes: Vec<usize>,
+}
+
+/// The resources a plan (in apply order) leaves without an admin.
+pub(super) struct Verdict {
+    violations: Vec<Violation>,
+}
+
+impl Verdict {
+    fn compute(live: &Org, changes: &[Change]) -> Verdict {
+        let mut world = AdminWorld::of(live);
+        let had: BTreeSet<Res> = world
+            .admins
+            .keys()
+            .filter(|r| world.has_admin(r))
+            .cloned()
+            .collect();
+        let mut causes: BTreeMap<Res, Vec<usize>> = BTreeMap::new();
+        let mut violations = Vec::new();
+        let mut midway_checked = false;
+        for (i, c) in changes.iter().enumerate() {
+            if !midway_checked && phase(c) > 0 {
+                midway_checked = true;
+                violations.extend(Self::lost(&world, &had, &causes, Stage::Midway));
+            }
+            for res in world.apply(c) {
+                causes.entry(res).or_default().push(i);
+            }
+        }
+        if !midway_checked {
+            violations.extend(Self::lost(&world, &had, &causes, Stage::Midway));
+        }
+        let midway: BTreeSet<Res> = violations.iter().map(|v| v.res.clone()).collect();
+        violations.extend(
+            Self::lost(&world, &had, &causes, Stage::End).filter(|v| !midway.contains(&v.res)),
+        );
+        Verdict { violations }
+    }
+
+    fn lost<'w>(
+        world: &'w AdminWorld,
+        had: &'w BTreeSet<Res>,
+        causes: &'w BTreeMap<Res, Vec<usize>>,
+        stage: Stage,
+    ) -> impl Iterator<Item = Violation> + 'w {
+        had.iter()
+            .filter(|r| !world.has_admin(r))
+            .map(move |r| Violation {
+                res: r.clone(),
+                stage,
+                causes: causes.get(r).cloned().unwrap_or_default(),
+            })
+    }
+
+    pub(super) fn of(p: &Planner<'_>) -> Verdict {
+        Verdict::compute(p.live, &p.changes)
+    }
+
+    /// Keeps the users and groups whose removal takes a resource's last admin away.
+    /// True when any was added: the org must be planned again.
+    pub(super) fn hold_removals(&self, p: &Planner<'_>, held: &mut Held) -> bool {
+        // Who, and which resources they would leave without an admin (and when).
+        let mut users: BTreeMap<&str, (Stage, Vec<&Res>)> = BTreeMap::new();
+        let mut groups: BTreeMap<&str, Vec<&Res>> = BTreeMap::new();
+        for v in &self.violations {
+            for &i in &v.causes {
+                let c = &p.changes[i];
+                match (&c.target, c.action) {
+                    (Target::User { email }, Action::Delete | Action::Replace) => {
+                        let entry = users.entry(email).or_insert((v.stage, Vec::new()));
+                        if v.stage == Stage::Midway {
+                            entry.0 = Stage::Midway;
+                        }
+                        entry.1.push(&v.res);
+                    }
+                    (Target::Group { name }, Action::Delete) => {
+                        groups.entry(name).or_default().push(&v.res);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut added = false;
+        for (email, (stage, resources)) in users {
+            if held.users.contains_key(email) {
                 continue;
             }
-            let declared = self.declared(kind, name);
-            // What stays: the declared entries, plus the live ones orgform keeps
-            // (unmanaged principals; all of them when memberships are not pruned).
-            let mut after = self.project_access(access);
-            if let Some(r) = declared {
-                let keep_all = !self.policy.prune.memberships;
-                after.retain(|w, _| {
-                    keep_all
-                        || match w {
-                            Principal::User(e) => self.unmanaged_user(e),
-                            Principal::Group(g) => self.policy.unmanaged.group(g),
-                        }
+            let list = p.list_resources(&resources);
+            let message = match stage {
+                Stage::Midway => format!(
+                    "changing `{email}`'s type removes and re-adds them, which leaves {list} without an admin until access is granted again: give each another admin first (apply that), then change the type"
+                ),
+                Stage::End => {
+                    let managed = resources.iter().any(|(kind, hash)| {
+                        p.declared(*kind, hash).is_some_and(|d| d.manages_access())
+                    });
+                    let fix = match (managed, p.replacement()) {
+                        (true, _) => "declare another admin in the access list of each (a user who stays in the org, or a group with members)".to_string(),
+                        (false, Ok(_)) => "declare another admin for each".to_string(),
+                        (false, Err(why)) => format!("{why}; or declare another admin for each"),
+                    };
+                    format!("removing `{email}` would leave {list} without an admin: {fix}")
+                }
+            };
+            held.users
+                .insert(email.to_string(), (Rule::SoleResourceAdmin, message));
+            added = true;
+        }
+        for (name, resources) in groups {
+            if held.groups.contains_key(name) {
+                continue;
+            }
+            let message = format!(
+                "deleting group `{name}` would leave {} without an admin: declare another admin for each first (a user who stays in the org, or a group with members), or keep the group",
+                p.list_resources(&resources)
+            );
+            held.groups
+                .insert(name.to_string(), (Rule::ResourceAdminRequired, message));
+            added = true;
+        }
+        added
+    }
+
+    /// Holds back the remaining changes that take a resource's last admin away (access
+    /// removals, demotions, membership removals), each as a blocked item, with one
+    /// blocked item per resource saying what to do.
+    pub(super) fn hold_back(&self, p: &mut Planner<'_>) {
+        let mut held_back: BTreeSet<usize> = BTreeSet::new();
+        let mut blocked: Vec<Blocked> = Vec::new();
+        for v in &self.violations {
+            let (kind, hash) = &v.res;
+            let label = p.label(*kind, hash);
+            let causes: Vec<usize> = v
+                .causes
+                .iter()
+                .copied()
+                .filter(|i| held_back.insert(*i))
+                .collect();
+            for &i in &causes {
+                let c = &p.changes[i];
+                blocked.push(Blocked {
+                    kind: c.kind,
+                    key: c.key.clone(),
+                    rule: Rule::ResourceAdminRequired,
+                    message: format!(
+                        "held back: with the rest of this plan it would leave {kind} `{label}` without an admin"
+                    ),
                 });
-                after.extend(
-                    declared_access(r)
-                        .iter()
-                        .map(|(w, role)| (w.clone(), *role)),
-                );
             }
-            let has_admin = after.iter().any(|(w, role)| {
-                matches!(w, Principal::User(e) if !self.removed_users.contains(e)) && *role == admin
+            let changes: Vec<String> = causes
+                .iter()
+                .map(|&i| format!("{} {}", p.changes[i].kind, p.changes[i].key))
+                .collect();
+            blocked.push(Blocked {
+                kind: Kind::Access,
+                key: format!("{kind}:{label}"),
+                rule: Rule::ResourceAdminRequired,
+                message: format!(
+                    "{kind} `{label}` has an admin now and this plan would leave it with none ({}): declare another admin in its access list (a user who stays in the org, or a group with members), then plan again",
+                    if changes.is_empty() {
+                        "nothing to hold back".to_string()
+                    } else {
+                        format!("held back: {}", changes.join(", "))
+                    }
+                ),
             });
-            if !has_admin {
-                out.push((kind, name.clone(), declared.is_some()));
-            }
         }
-        out
-    }
-
-    /// Blocks every user removal (deletion or replace) when there are more than
-    /// `policy.max_deletions` allows, before anything is projected from them.
-    pub(super) fn limit_user_removals(&mut self) {
-        let before = self.blocked.len();
-        enforce_deletion_limits(
-            &mut self.changes,
-            &mut self.blocked,
-            &self.policy.max_deletions,
-        );
-        for b in &self.blocked[before..] {
-            self.removed_users.remove(&b.key);
-            self.replaced_users.remove(&b.key);
-        }
-    }
-
-    /// Takes a planned removal of `email` back, as blocked.
-    pub(super) fn block_removal(&mut self, email: &str, rule: Rule, message: String) {
-        self.changes.retain(|c| {
-            !(c.kind == Kind::User
-                && c.key == email
-                && matches!(c.action, Action::Delete | Action::Replace))
+        let mut index = 0;
+        p.changes.retain(|_| {
+            index += 1;
+            !held_back.contains(&(index - 1))
         });
-        self.removed_users.remove(email);
-        self.replaced_users.remove(email);
-        self.block(Kind::User, email, rule, message);
+        p.blocked.extend(blocked);
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// "project `A`, dataset `B`".
+    fn list_resources(&self, resources: &[&Res]) -> String {
+        let mut seen = BTreeSet::new();
+        resources
+            .iter()
+            .filter(|r| seen.insert(**r))
+            .map(|(kind, hash)| format!("{kind} `{}`", self.label(*kind, hash)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
-    /// A removed user who is the only admin of a Project or Dataset needs a
-    /// replacement (platform rule): assign `offboarding.replacement` where orgform does
-    /// not manage the resource's access, or block the removal.
-    pub(super) fn sole_resource_admins(&mut self) {
-        let removals: Vec<(String, Action)> = self
+    /// The user who takes over resources whose last admin is removed, or why there is
+    /// none that can.
+    pub(super) fn replacement(&self) -> Result<String, String> {
+        let Some(configured) = &self.policy.offboarding.replacement else {
+            return Err(
+                "set `policy.offboarding.replacement` in orgform.yaml to a user who takes over"
+                    .to_string(),
+            );
+        };
+        let r = email::normalize(configured);
+        let why = |reason: String| {
+            Err(format!(
+                "`policy.offboarding.replacement` (`{r}`) cannot take over: {reason}; choose another replacement"
+            ))
+        };
+        if self.removed_users.contains(&r) {
+            return why("this plan removes or re-adds that user too".to_string());
+        }
+        let user = self
+            .desired
+            .org
+            .users
+            .get(&r)
+            .or_else(|| self.live.users.get(&r).filter(|_| self.unmanaged_user(&r)));
+        match user {
+            None => why(format!(
+                "`{r}` is not a member of the org (neither declared nor in the live org)"
+            )),
+            Some(u) if u.user_type != UserType::Internal => why(format!(
+                "`{r}` is {}: only an internal user can take over as admin",
+                u.user_type
+            )),
+            Some(_) => Ok(r),
+        }
+    }
+
+    /// Where a removed user was the last admin of a resource whose access the manifests
+    /// do not manage, the configured replacement takes over (an admin grant, applied
+    /// before the removal). Elsewhere the removal is kept (see [`Verdict`]).
+    pub(super) fn offboarding_replacements(&mut self) {
+        let removes_users = self
+            .changes
+            .iter()
+            .any(|c| c.kind == Kind::User && c.action == Action::Delete);
+        let Ok(replacement) = self.replacement() else {
+            return;
+        };
+        if !removes_users {
+            return;
+        }
+        let mut sorted = self.changes.clone();
+        sort_for_apply(&mut sorted);
+        let verdict = Verdict::compute(self.live, &sorted);
+        let mut grants = Vec::new();
+        for v in &verdict.violations {
+            let (kind, hash) = &v.res;
+            let offboarded: Vec<&str> = v
+                .causes
+                .iter()
+                .filter_map(|&i| match (&sorted[i].target, sorted[i].action) {
+                    (Target::User { email }, Action::Delete) => Some(email.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let managed = self
+                .declared(*kind, hash)
+                .is_some_and(|d| d.manages_access());
+            if v.stage != Stage::End || offboarded.is_empty() || managed {
+                continue;
+            }
+            let who = Principal::User(replacement.clone());
+            let live_role = self
+                .live
+                .access_of(*kind, hash)
+                .and_then(|a| a.into_iter().find(|(w, _)| **w == who).map(|(_, r)| r));
+            let action = if live_role.is_some() {
+                Action::Update
+            } else {
+                Action::Create
+            };
+            grants.push(
+                Change::new(
+                    Target::Access {
+                        resource_kind: *kind,
+                        resource: hash.clone(),
+                        title: self.label(*kind, hash),
+                        principal: who,
+                    },
+                    action,
+                    Danger::Safe,
+                )
+                .field("role", live_role.map(|r| json!(r)), json!("admin"))
+                .rule(Rule::SoleResourceAdmin)
+                .note(format!(
+                    "takes over as admin from {} (policy offboarding.replacement)",
+                    offboarded
+                        .iter()
+                        .map(|e| format!("`{e}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+        self.changes.extend(grants);
+    }
+
+    /// When more users would be removed (deleted or re-added) than
+    /// `policy.max_deletions` allows, keeps every one of them. True when any was kept:
+    /// the org must be planned again. Users kept for other reasons do not count.
+    pub(super) fn limit_user_removals(&self, held: &mut Held) -> bool {
+        let removals: Vec<&str> = self
             .changes
             .iter()
             .filter(|c| {
                 c.kind == Kind::User && matches!(c.action, Action::Delete | Action::Replace)
             })
-            .map(|c| (c.key.clone(), c.action))
+            .map(|c| c.key.as_str())
             .collect();
-        let replacement = self
-            .policy
-            .offboarding
-            .replacement
-            .as_ref()
-            .map(|r| crate::model::email::normalize(r))
-            .filter(|r| !self.removed_users.contains(r) && self.desired.org.users.contains_key(r));
-        let mut reassigned: BTreeSet<(ResourceKind, String)> = BTreeSet::new();
-        let live = self.live;
-        for (email, action) in removals {
-            let who = Principal::User(email.clone());
-            if action == Action::Replace {
-                // A type change runs first in apply order, before any access change:
-                // another admin must already be there.
-                let mut now: Vec<String> = Vec::new();
-                for (kind, name, access) in live
-                    .projects
-                    .iter()
-                    .map(|(n, p)| {
-                        (
-                            ResourceKind::Project,
-                            n,
-                            only_admins(&p.access, ProjectRole::Admin),
-                        )
-                    })
-                    .chain(live.datasets.iter().map(|(n, d)| {
-                        (
-                            ResourceKind::Dataset,
-                            n,
-                            only_admins(&d.access, ResourceRole::Admin),
-                        )
-                    }))
-                {
-                    let others = access
-                        .iter()
-                        .any(|e| *e != email && !self.replaced_users.contains(e));
-                    if access.contains(&email) && !others {
-                        now.push(format!("{kind} `{name}`"));
-                    }
-                }
-                if !now.is_empty() {
-                    self.block_removal(
-                        &email,
-                        Rule::SoleResourceAdmin,
-                        format!(
-                            "`{email}` is the only admin of {}: changing their type removes and re-adds them; give each another admin first (apply that), then change the type",
-                            now.join(", ")
-                        ),
-                    );
-                }
-                continue;
-            }
-            let mut sole = self.left_without_admin(
-                &who,
-                ResourceKind::Project,
-                live.projects.iter().map(|(n, p)| (n, &p.access)),
-                ProjectRole::Admin,
-                |r| &r.project_access,
-            );
-            sole.extend(self.left_without_admin(
-                &who,
-                ResourceKind::Dataset,
-                live.datasets.iter().map(|(n, d)| (n, &d.access)),
-                ResourceRole::Admin,
-                |r| &r.resource_access,
-            ));
-            if sole.is_empty() {
-                continue;
-            }
-
-            let blocked_on: Vec<String> = sole
-                .iter()
-                .filter(|(_, _, declared)| *declared || replacement.is_none())
-                .map(|(k, n, _)| format!("{k} `{n}`"))
-                .collect();
-            if !blocked_on.is_empty() {
-                let fix = match &replacement {
-                    Some(_) => "declare another admin in the access list of each".to_string(),
-                    None => "set `policy.offboarding.replacement` in orgform.yaml, or declare another admin for each".to_string(),
-                };
-                self.block_removal(
-                    &email,
-                    Rule::SoleResourceAdmin,
-                    format!(
-                        "`{email}` is the only admin of {}: removing them needs a replacement admin; {fix}",
-                        blocked_on.join(", ")
-                    ),
-                );
-                continue;
-            }
-            let Some(replacement) = &replacement else {
-                continue;
-            };
-            for (kind, name, _) in sole {
-                if !reassigned.insert((kind, name.clone())) {
-                    continue;
-                }
-                let role = match kind {
-                    ResourceKind::Project => json!(ProjectRole::Admin),
-                    _ => json!(ResourceRole::Admin),
-                };
-                let live_role: Option<Value> = match kind {
-                    ResourceKind::Project => self.live.projects[&name]
-                        .access
-                        .get(&Principal::User(replacement.clone()))
-                        .map(|r| json!(r)),
-                    _ => self.live.datasets[&name]
-                        .access
-                        .get(&Principal::User(replacement.clone()))
-                        .map(|r| json!(r)),
-                };
-                let action = if live_role.is_some() {
-                    Action::Update
-                } else {
-                    Action::Create
-                };
-                self.changes.push(
-                    Change::new(
-                        Target::Access {
-                            resource_kind: kind,
-                            resource: name.clone(),
-                            principal: Principal::User(replacement.clone()),
-                        },
-                        action,
-                        Danger::Safe,
-                    )
-                    .field("role", live_role, role)
-                    .rule(Rule::SoleResourceAdmin)
-                    .note(format!(
-                        "takes over as admin from `{email}` (policy offboarding.replacement)"
-                    )),
-                );
-            }
+        let limit = limit_for(&self.policy.max_deletions, Kind::User);
+        if removals.len() as u64 <= u64::from(limit) {
+            return false;
         }
+        let message = limit_message(Kind::User, removals.len() as u32, limit);
+        for email in removals {
+            held.users.insert(
+                email.to_string(),
+                (Rule::DeletionLimitExceeded, message.clone()),
+            );
+        }
+        true
     }
 }

@@ -14,11 +14,29 @@ impl<'a> Planner<'a> {
     pub(super) fn groups(&mut self) {
         let mut claimed = BTreeSet::new();
         for (name, want) in &self.desired.org.groups {
+            if self.policy.unmanaged.group(name) {
+                self.block_unmanaged(Kind::Group, name);
+                continue;
+            }
+            // An unmanaged group is never renamed: such a former name is not looked up.
+            let renamed_from: Option<Vec<String>> =
+                self.desired.group_renames.get(name).map(|olds| {
+                    olds.iter()
+                        .filter(|o| {
+                            let unmanaged = self.policy.unmanaged.group(o);
+                            if unmanaged {
+                                self.block_unmanaged(Kind::Group, o);
+                            }
+                            !unmanaged
+                        })
+                        .cloned()
+                        .collect()
+                });
             let found = self.match_renamed(
                 Kind::Group,
                 ("group", name.clone()),
                 name,
-                self.desired.group_renames.get(name),
+                renamed_from.as_ref(),
                 |n| self.live.groups.contains_key(n).then(|| n.to_string()),
             );
             let target = Target::Group { name: name.clone() };
@@ -68,7 +86,11 @@ impl<'a> Planner<'a> {
             if claimed.contains(name) {
                 continue;
             }
-            if self.policy.unmanaged.group(name) || !self.policy.prune.groups {
+            let held = self.held.groups.get(name).cloned();
+            if let Some((rule, message)) = &held {
+                self.block(Kind::Group, name, *rule, message.clone());
+            }
+            if self.policy.unmanaged.group(name) || !self.policy.prune.groups || held.is_some() {
                 self.group_map.insert(name.clone(), Some(name.clone()));
                 self.restore_memberships(name, have);
                 continue;
@@ -249,13 +271,34 @@ impl<'a> Planner<'a> {
         renamed_from: Option<&Vec<String>>,
         find: impl Fn(&str) -> Option<String>,
     ) -> Match {
-        if let Some(found) = find(name) {
-            return Match::Found(found);
-        }
+        let current = find(name);
         let Some(olds) = renamed_from else {
-            return Match::Missing;
+            return current.map_or(Match::Missing, Match::Found);
         };
-        let found: Vec<String> = olds.iter().filter_map(|o| find(o)).collect();
+        let found: Vec<String> = olds
+            .iter()
+            .filter_map(|o| find(o))
+            .filter(|o| current.as_ref() != Some(o))
+            .collect();
+        if let Some(current) = current {
+            if found.is_empty() {
+                return Match::Found(current);
+            }
+            // Both the new name and a former one exist: renaming would need the one
+            // deleted; orgform never picks, it asks.
+            self.block(
+                kind,
+                name,
+                Rule::RenameConflict,
+                format!(
+                    "`{name}` is renamed from {}, but `{current}` already exists in the live org too: remove `renamed_from` to keep both, or delete one of them first; until then neither is changed",
+                    found.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+            let mut all = vec![current];
+            all.extend(found);
+            return Match::Ambiguous(all);
+        }
         match found.as_slice() {
             [one] => Match::Found(one.clone()),
             [] => {

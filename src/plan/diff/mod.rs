@@ -12,7 +12,7 @@ use super::order::{enforce_deletion_limits, sort_for_apply};
 use super::{Blocked, Capabilities, Change, Kind, Plan, Source, Warning};
 use crate::config::Policy;
 use crate::diagnostic::{Rule, Sources};
-use crate::model::{Desired, DesiredResource, Org, Principal, ResourceKind};
+use crate::model::{Desired, DesiredResource, Org, ResourceKind};
 
 mod admins;
 mod folders;
@@ -20,9 +20,17 @@ mod groups;
 mod metadata;
 mod resources;
 mod tags;
+mod unmanaged;
 mod users;
 
 /// Computes the plan. Pure: reads its arguments, writes nothing.
+///
+/// Planning runs until the outcome is safe: when the plan as computed would leave a
+/// Project or Dataset without an admin (SPEC §7.3), the users and groups whose removal
+/// contributes are kept (blocked) and the org is planned again, since keeping them
+/// changes what cascades; the remaining contributions (access removals, demotions,
+/// membership removals) are then held back. Deletion limits count only what would
+/// be applied.
 pub fn plan(
     desired: &Desired,
     live: &Org,
@@ -31,34 +39,21 @@ pub fn plan(
     source: Source,
     sources: &Sources,
 ) -> Plan {
-    let mut p = Planner {
-        desired,
-        live,
-        policy,
-        caps,
-        sources,
-        changes: Vec::new(),
-        blocked: Vec::new(),
-        warnings: Vec::new(),
-        removed_users: BTreeSet::new(),
-        replaced_users: BTreeSet::new(),
-        group_map: BTreeMap::new(),
-        blocked_names: BTreeSet::new(),
-        frozen_names: BTreeSet::new(),
-        tag_map: BTreeMap::new(),
-        by_hash: BTreeMap::new(),
-        declared_by_live: BTreeMap::new(),
+    let mut held = Held::default();
+    let mut p = loop {
+        let mut p = Planner::new(desired, live, policy, caps, sources, held);
+        p.run();
+        sort_for_apply(&mut p.changes);
+        let verdict = admins::Verdict::of(&p);
+        let mut more = std::mem::take(&mut p.held);
+        let again = verdict.hold_removals(&p, &mut more) || p.limit_user_removals(&mut more);
+        held = more;
+        if !again {
+            verdict.hold_back(&mut p);
+            break p;
+        }
     };
-    p.index_resources();
-    p.users();
-    // Which users leave is settled before anything is projected from their leaving.
-    p.limit_user_removals();
-    p.sole_resource_admins();
-    p.groups();
-    p.tags();
-    p.metadata();
-    p.folders();
-    p.resources();
+    p.keep_out_unmanaged();
     let Planner {
         mut changes,
         mut blocked,
@@ -77,6 +72,14 @@ pub fn plan(
         blocked,
         warnings,
     }
+}
+
+/// Live users and groups a plan must keep, with why (the blocked item's rule and
+/// message). Grows while planning; never shrinks.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    pub users: BTreeMap<String, (Rule, String)>,
+    pub groups: BTreeMap<String, (Rule, String)>,
 }
 
 struct Planner<'a> {
@@ -99,25 +102,15 @@ struct Planner<'a> {
     /// Ambiguous renames (blocked): the declared names, which nothing may reference,
     /// and the live candidates, which nothing may touch.
     blocked_names: BTreeSet<(Kind, String)>,
-    /// Live resources by hash, and the declaration (the first) for each live
-    /// resource: built once, since sole-admin checks ask per resource.
-    by_hash: BTreeMap<(ResourceKind, &'a str), Vec<&'a String>>,
+    /// Live resource hashes by title, and the declaration (the first) for each live
+    /// resource by hash: built once, since admin checks ask per resource.
+    by_title: BTreeMap<(ResourceKind, String), Vec<String>>,
     declared_by_live: BTreeMap<(ResourceKind, String), &'a DesiredResource>,
+    /// Users and groups that must stay (see [`plan`]).
+    held: Held,
     frozen_names: BTreeSet<(Kind, String)>,
     /// Live tag name → its name after the plan (`None`: deleted).
     tag_map: BTreeMap<String, Option<String>>,
-}
-
-/// The users holding the admin role in an access list.
-fn only_admins<R: PartialEq>(access: &BTreeMap<Principal, R>, admin: R) -> Vec<String> {
-    access
-        .iter()
-        .filter(|(_, role)| **role == admin)
-        .filter_map(|(w, _)| match w {
-            Principal::User(e) => Some(e.clone()),
-            Principal::Group(_) => None,
-        })
-        .collect()
 }
 
 /// How a declared object was found in the live org.
@@ -131,7 +124,9 @@ enum Match {
 /// A declared resource matched to the live one.
 struct Resolved {
     kind: ResourceKind,
-    name: String,
+    hash: String,
+    /// As people read it (see [`Planner::label`]).
+    label: String,
 }
 
 /// "also leaves 2 group(s) and loses access to 3 resource(s)", or nothing to say.
@@ -145,6 +140,46 @@ fn footprint_note(groups: usize, access: usize) -> String {
 }
 
 impl<'a> Planner<'a> {
+    fn new(
+        desired: &'a Desired,
+        live: &'a Org,
+        policy: &'a Policy,
+        caps: Capabilities,
+        sources: &'a Sources,
+        held: Held,
+    ) -> Self {
+        Planner {
+            desired,
+            live,
+            policy,
+            caps,
+            sources,
+            changes: Vec::new(),
+            blocked: Vec::new(),
+            warnings: Vec::new(),
+            removed_users: BTreeSet::new(),
+            replaced_users: BTreeSet::new(),
+            group_map: BTreeMap::new(),
+            blocked_names: BTreeSet::new(),
+            frozen_names: BTreeSet::new(),
+            tag_map: BTreeMap::new(),
+            by_title: BTreeMap::new(),
+            declared_by_live: BTreeMap::new(),
+            held,
+        }
+    }
+
+    fn run(&mut self) {
+        self.index_resources();
+        self.users();
+        self.groups();
+        self.tags();
+        self.metadata();
+        self.folders();
+        self.resources();
+        self.offboarding_replacements();
+    }
+
     fn block(
         &mut self,
         kind: Kind,

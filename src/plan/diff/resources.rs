@@ -1,11 +1,15 @@
 //! Access to existing Projects, Datasets and Ontologies, and project tag assignments.
+//!
+//! Live resources are keyed by hash (titles are not unique on the platform). A
+//! declaration names one by hash, or by title while exactly one live resource has it.
+//! Without an `access:` key a resource's access is not managed (likewise `tags:`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
 use crate::diagnostic::Rule;
-use crate::model::{DesiredResource, Principal, ResourceKind, ResourceRef};
+use crate::model::{DesiredResource, Principal, ResourceKind};
 use crate::plan::{Action, Change, Danger, Kind, Target};
 
 use super::{Planner, Resolved};
@@ -33,73 +37,110 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    /// Indexes live resources by hash and maps each to its first declaration.
+    /// Indexes live resources by title and maps each live resource to its first
+    /// declaration.
     pub(super) fn index_resources(&mut self) {
         let live = self.live;
-        let hashes = live
-            .projects
-            .iter()
-            .map(|(n, p)| (ResourceKind::Project, n, p.hash.as_str()))
-            .chain(
-                live.datasets
-                    .iter()
-                    .map(|(n, d)| (ResourceKind::Dataset, n, d.hash.as_str())),
-            )
-            .chain(
-                live.ontologies
-                    .iter()
-                    .map(|(n, o)| (ResourceKind::Ontology, n, o.hash.as_str())),
-            );
-        for (kind, name, hash) in hashes {
-            self.by_hash.entry((kind, hash)).or_default().push(name);
+        for kind in [
+            ResourceKind::Project,
+            ResourceKind::Dataset,
+            ResourceKind::Ontology,
+        ] {
+            for (hash, title) in live.resources_of(kind) {
+                self.by_title
+                    .entry((kind, title.to_string()))
+                    .or_default()
+                    .push(hash.to_string());
+            }
         }
         let desired = self.desired;
         for r in &desired.resources {
-            for name in self.lookup(r) {
-                self.declared_by_live.entry((r.kind, name)).or_insert(r);
+            if let Ok(hash) = self.lookup(r) {
+                self.declared_by_live.entry((r.kind, hash)).or_insert(r);
             }
         }
     }
 
-    /// The live names a declared resource matches (one, when all is well).
-    pub(super) fn lookup(&self, r: &DesiredResource) -> Vec<String> {
-        match &r.by {
-            ResourceRef::Name(n) => {
-                let exists = match r.kind {
-                    ResourceKind::Project => self.live.projects.contains_key(n),
-                    ResourceKind::Dataset => self.live.datasets.contains_key(n),
-                    ResourceKind::Ontology => self.live.ontologies.contains_key(n),
-                };
-                if exists { vec![n.clone()] } else { Vec::new() }
-            }
-            ResourceRef::Hash(h) => self
-                .by_hash
-                .get(&(r.kind, h.as_str()))
-                .map(|names| names.iter().map(|n| (*n).clone()).collect())
-                .unwrap_or_default(),
+    /// The live resource a declaration names: its hash, or the hashes of every live
+    /// resource with the declared title (none, or several).
+    pub(super) fn lookup(&self, r: &DesiredResource) -> Result<String, Vec<String>> {
+        if let Some(hash) = &r.by.hash {
+            return match self.live.title(r.kind, hash) {
+                Some(_) => Ok(hash.clone()),
+                None => Err(Vec::new()),
+            };
+        }
+        let title = r.by.name.clone().unwrap_or_default();
+        match self.by_title.get(&(r.kind, title)).map(Vec::as_slice) {
+            Some([hash]) => Ok(hash.clone()),
+            Some(many) => Err(many.to_vec()),
+            None => Err(Vec::new()),
         }
     }
 
-    /// The declared resource whose access the manifests give for a live resource.
-    pub(super) fn declared(
-        &self,
-        kind: ResourceKind,
-        live_name: &str,
-    ) -> Option<&'a DesiredResource> {
+    /// The declaration of a live resource, if the manifests declare it.
+    pub(super) fn declared(&self, kind: ResourceKind, hash: &str) -> Option<&'a DesiredResource> {
         self.declared_by_live
-            .get(&(kind, live_name.to_string()))
+            .get(&(kind, hash.to_string()))
             .copied()
     }
 
-    pub(super) fn resolve(&mut self, r: &DesiredResource) -> Option<String> {
-        let names = self.lookup(r);
-        if let [name] = names.as_slice() {
-            return Some(name.clone());
+    /// A resource as people read it: its title, with the hash when another live
+    /// resource of its kind has the same title.
+    pub(super) fn label(&self, kind: ResourceKind, hash: &str) -> String {
+        let title = self.live.title(kind, hash).unwrap_or(hash);
+        let shared = self
+            .by_title
+            .get(&(kind, title.to_string()))
+            .is_some_and(|hashes| hashes.len() > 1);
+        if shared {
+            format!("{title} ({hash})")
+        } else {
+            title.to_string()
         }
+    }
+
+    /// The live resource a declaration names, or a blocked item saying why there is none.
+    pub(super) fn resolve(&mut self, r: &DesiredResource) -> Option<String> {
+        let candidates = match self.lookup(r) {
+            Ok(hash) => {
+                let live_title = self.live.title(r.kind, &hash).unwrap_or_default();
+                if let Some(name) = r.by.name.as_deref().filter(|n| *n != live_title) {
+                    let origin = self.sources.locate(r.origin);
+                    self.warnings.push(crate::plan::Warning {
+                        rule: Rule::ResourceUnknown,
+                        message: format!(
+                            "{} hash `{hash}` is titled `{live_title}` in the live org, not `{name}`: the hash identifies it; update `name:` to avoid confusion",
+                            r.kind
+                        ),
+                        origin: Some(origin),
+                    });
+                }
+                return Some(hash);
+            }
+            Err(candidates) => candidates,
+        };
         let origin = self.sources.locate(r.origin);
+        let key = format!("{}:{}", r.kind, r.by);
+        if candidates.len() > 1 {
+            self.block(
+                Kind::Access,
+                key,
+                Rule::ResourceNameAmbiguous,
+                format!(
+                    "{} `{}` (declared at {origin}) matches {} live {}s with that title (hashes {}): name it by `hash:` instead",
+                    r.kind,
+                    r.by,
+                    candidates.len(),
+                    r.kind,
+                    candidates.join(", ")
+                ),
+            );
+            return None;
+        }
         self.block(
             Kind::Access,
-            format!("{}:{}", r.kind, r.by),
+            key,
             Rule::ResourceUnknown,
             format!(
                 "{} `{}` (declared at {origin}) does not exist in the live org: orgform manages access to existing {}s only; create it in Encord first or fix the name",
@@ -114,23 +155,24 @@ impl<'a> Planner<'a> {
         let mut resolved: Vec<Resolved> = Vec::new();
         let mut found: Vec<(&'a DesiredResource, String)> = Vec::new();
         for r in &desired.resources {
-            if let Some(name) = self.resolve(r) {
-                found.push((r, name));
+            if let Some(hash) = self.resolve(r) {
+                found.push((r, hash));
             }
         }
         // Declarations per live resource: the same resource declared twice (by name and
         // by hash) is planned for neither.
         let mut declarations: BTreeMap<(ResourceKind, &str), Vec<&'a DesiredResource>> =
             BTreeMap::new();
-        for (r, name) in &found {
+        for (r, hash) in &found {
             declarations
-                .entry((r.kind, name.as_str()))
+                .entry((r.kind, hash.as_str()))
                 .or_default()
                 .push(*r);
         }
-        for (r, name) in &found {
-            let (r, name) = (*r, name.clone());
-            let twins = &declarations[&(r.kind, name.as_str())];
+        for (r, hash) in &found {
+            let (r, hash) = (*r, hash.clone());
+            let label = self.label(r.kind, &hash);
+            let twins = &declarations[&(r.kind, hash.as_str())];
             if twins.len() > 1 {
                 if std::ptr::eq(twins[0], r) {
                     let places: Vec<String> = twins
@@ -139,10 +181,10 @@ impl<'a> Planner<'a> {
                         .collect();
                     self.block(
                         Kind::Access,
-                        format!("{}:{name}", r.kind),
+                        format!("{}:{label}", r.kind),
                         Rule::InvalidValue,
                         format!(
-                            "{} `{name}` is declared {} times ({}): merge them into one entry; until then its access and tags are left as they are",
+                            "{} `{label}` is declared {} times ({}): merge them into one entry; until then its access and tags are left as they are",
                             r.kind,
                             twins.len(),
                             places.join(", ")
@@ -151,50 +193,19 @@ impl<'a> Planner<'a> {
                 }
                 continue;
             }
+            let res = Resolved {
+                kind: r.kind,
+                hash,
+                label,
+            };
             match r.kind {
                 ResourceKind::Project => {
-                    let live = &self.live.projects[&name];
-                    self.access_changes(r.kind, &name, &live.access, &r.project_access, |a, b| {
-                        a.rank() <= b.rank()
-                    });
-                    let have_tags: BTreeSet<String> = live
-                        .tags
-                        .iter()
-                        .filter_map(|t| match self.tag_map.get(t) {
-                            Some(new) => new.clone(),
-                            None => Some(t.clone()),
-                        })
-                        .collect();
-                    for tag in r.tags.difference(&have_tags) {
-                        if self
-                            .blocked_names
-                            .contains(&(Kind::ProjectTag, tag.clone()))
-                        {
-                            continue;
-                        }
-                        self.changes.push(Change::new(
-                            Target::ProjectTagAssignment {
-                                project: name.clone(),
-                                tag: tag.clone(),
-                            },
-                            Action::Create,
-                            Danger::Safe,
-                        ));
+                    let live = &self.live.projects[&res.hash];
+                    if let Some(want) = &r.project_access {
+                        self.access_changes(&res, &live.access, want, |a, b| a.rank() <= b.rank());
                     }
-                    if self.policy.prune.memberships {
-                        for tag in have_tags.difference(&r.tags) {
-                            if self.frozen_names.contains(&(Kind::ProjectTag, tag.clone())) {
-                                continue;
-                            }
-                            self.changes.push(Change::new(
-                                Target::ProjectTagAssignment {
-                                    project: name.clone(),
-                                    tag: tag.clone(),
-                                },
-                                Action::Delete,
-                                Danger::Disruptive,
-                            ));
-                        }
+                    if let Some(want) = &r.tags {
+                        self.tag_assignments(&res, &live.tags, want);
                     }
                 }
                 kind => {
@@ -203,41 +214,84 @@ impl<'a> Planner<'a> {
                     } else {
                         &self.live.ontologies
                     };
-                    self.access_changes(
-                        kind,
-                        &name,
-                        &map[&name].access,
-                        &r.resource_access,
-                        |a, b| a.rank() <= b.rank(),
-                    );
+                    if let Some(want) = &r.resource_access {
+                        self.access_changes(&res, &map[&res.hash].access, want, |a, b| {
+                            a.rank() <= b.rank()
+                        });
+                    }
                 }
             }
-            resolved.push(Resolved { kind: r.kind, name });
+            if r.manages_access() {
+                resolved.push(res);
+            }
         }
         self.restore_undeclared_access(&resolved);
     }
 
-    /// Re-grants replaced users their access on resources the manifests do not manage:
-    /// re-adding a user drops it, and orgform must not lose what it does not own.
-    pub(super) fn restore_undeclared_access(&mut self, resolved: &[Resolved]) {
-        let declared = |kind: ResourceKind, name: &str| {
-            resolved.iter().any(|r| r.kind == kind && r.name == name)
+    /// Tag assignments of a project whose `tags:` the manifests give.
+    fn tag_assignments(
+        &mut self,
+        res: &Resolved,
+        live: &BTreeSet<String>,
+        want: &BTreeSet<String>,
+    ) {
+        let target = |tag: &String| Target::ProjectTagAssignment {
+            project: res.hash.clone(),
+            title: res.label.clone(),
+            tag: tag.clone(),
         };
-        let mut restore = Vec::new();
-        for (kind, name, who, role) in self.live.access_entries() {
-            if let Principal::User(email) = who
-                && self.replaced_users.contains(email)
-                && !declared(kind, name)
+        let have: BTreeSet<String> = live
+            .iter()
+            .filter_map(|t| match self.tag_map.get(t) {
+                Some(new) => new.clone(),
+                None => Some(t.clone()),
+            })
+            .collect();
+        for tag in want.difference(&have) {
+            if self
+                .blocked_names
+                .contains(&(Kind::ProjectTag, tag.clone()))
             {
-                restore.push((kind, name.to_string(), who.clone(), role));
+                continue;
+            }
+            self.changes
+                .push(Change::new(target(tag), Action::Create, Danger::Safe));
+        }
+        if self.policy.prune.memberships {
+            for tag in have.difference(want) {
+                if self.frozen_names.contains(&(Kind::ProjectTag, tag.clone())) {
+                    continue;
+                }
+                self.changes
+                    .push(Change::new(target(tag), Action::Delete, Danger::Disruptive));
             }
         }
-        for (kind, name, who, role) in restore {
+    }
+
+    /// Re-grants replaced users their access on resources whose access the manifests
+    /// do not manage: re-adding a user drops it, and orgform must not lose what it does
+    /// not own.
+    pub(super) fn restore_undeclared_access(&mut self, managed: &[Resolved]) {
+        let is_managed = |kind: ResourceKind, hash: &str| {
+            managed.iter().any(|r| r.kind == kind && r.hash == hash)
+        };
+        let mut restore = Vec::new();
+        for (kind, hash, who, role) in self.live.access_entries() {
+            if let Principal::User(email) = who
+                && self.replaced_users.contains(email)
+                && !is_managed(kind, hash)
+            {
+                restore.push((kind, hash.to_string(), who.clone(), role));
+            }
+        }
+        for (kind, hash, who, role) in restore {
+            let title = self.label(kind, &hash);
             self.changes.push(
                 Change::new(
                     Target::Access {
                         resource_kind: kind,
-                        resource: name,
+                        resource: hash,
+                        title,
                         principal: who,
                     },
                     Action::Create,
@@ -251,16 +305,16 @@ impl<'a> Planner<'a> {
 
     pub(super) fn access_changes<R: Copy + PartialEq + serde::Serialize>(
         &mut self,
-        kind: ResourceKind,
-        resource: &str,
+        res: &Resolved,
         live: &BTreeMap<Principal, R>,
         want: &BTreeMap<Principal, R>,
         lower: impl Fn(R, R) -> bool,
     ) {
         let have = &self.project_access(live);
         let target = |who: &Principal| Target::Access {
-            resource_kind: kind,
-            resource: resource.to_string(),
+            resource_kind: res.kind,
+            resource: res.hash.clone(),
+            title: res.label.clone(),
             principal: who.clone(),
         };
         for (who, role) in want {

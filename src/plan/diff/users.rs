@@ -15,6 +15,10 @@ impl<'a> Planner<'a> {
             let target = Target::User {
                 email: email.clone(),
             };
+            if self.unmanaged_user(email) {
+                self.block_unmanaged(Kind::User, email);
+                continue;
+            }
             let Some(have) = live.get(email) else {
                 if want.role == OrgRole::Admin && want.user_type != UserType::Internal {
                     self.block(
@@ -68,6 +72,9 @@ impl<'a> Planner<'a> {
                 continue;
             }
             let mut change;
+            if (type_changes || !self.caps.change_org_role) && self.keep_held_user(email) {
+                continue;
+            }
             if type_changes || !self.caps.change_org_role {
                 // The platform re-adds the user: memberships and access are dropped.
                 self.removed_users.insert(email.clone());
@@ -115,6 +122,9 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
+            if self.keep_held_user(email) {
+                continue;
+            }
             self.removed_users.insert(email.clone());
             let (groups, access) = self.user_footprint(email);
             self.changes.push(
@@ -130,6 +140,16 @@ impl<'a> Planner<'a> {
                 .note(footprint_note(groups, access)),
             );
         }
+    }
+
+    /// A user this plan must keep (see `Held`): blocked with the reason, not removed.
+    fn keep_held_user(&mut self, email: &str) -> bool {
+        let Some((rule, message)) = self.held.users.get(email) else {
+            return false;
+        };
+        let (rule, message) = (*rule, message.clone());
+        self.block(Kind::User, email, rule, message);
+        true
     }
 
     /// How many groups a live user is in, and on how many resources they have access.
