@@ -52,6 +52,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
 /// Loader diagnostics plus every validation check, in file order.
 pub fn check(repo: &Repo) -> Vec<Diagnostic> {
     let mut all = repo.diagnostics.clone();
+    validate::escape_messages(&mut all);
     all.extend(validate::validate(
         &repo.manifests,
         &repo.config,
