@@ -392,13 +392,13 @@ pub fn render_github(diagnostic: &Diagnostic, sources: &Sources) -> String {
 }
 
 // Escaping rules of GitHub workflow commands (actions/toolkit `command.ts`).
-fn escape_data(s: &str) -> String {
+pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

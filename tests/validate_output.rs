@@ -85,3 +85,121 @@ fn help_explains_the_commands_and_exit_codes() {
         );
     }
 }
+
+/// A repository whose manifests folder is missing (`org/` was never created).
+fn repo_without_manifests_folder(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("orgform.yaml"), config).expect("config");
+    dir
+}
+
+/// Each diagnostic of a JSON report as (rule, file, whether it has no line).
+fn whole_file_diagnostics(json: &serde_json::Value) -> Vec<(String, String, bool)> {
+    json["diagnostics"]
+        .as_array()
+        .map(|ds| {
+            ds.iter()
+                .map(|d| {
+                    (
+                        d["rule"].as_str().unwrap_or_default().to_string(),
+                        d["file"].as_str().unwrap_or_default().to_string(),
+                        d["line"].is_null(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn json_report_is_printed_when_the_manifests_folder_is_missing() {
+    let dir = repo_without_manifests_folder("manifests: people/\n");
+    let run = orgform(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(
+        whole_file_diagnostics(&json),
+        [("invalid-value".to_string(), "people/".to_string(), true)]
+    );
+    let message = json["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("manifests directory people/")
+            && message.contains("does not exist: create it or fix the setting"),
+        "{message}"
+    );
+}
+
+#[test]
+fn json_report_is_printed_when_orgform_yaml_is_missing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = orgform(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(
+        whole_file_diagnostics(&json),
+        [(
+            "invalid-value".to_string(),
+            "orgform.yaml".to_string(),
+            true
+        )]
+    );
+    let message = json["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("no orgform.yaml in "), "{message}");
+}
+
+#[test]
+fn json_report_shows_an_unparsable_config_before_the_folder_it_hides() {
+    // The broken config falls back to `manifests: org/`, which does not exist either.
+    let dir = repo_without_manifests_folder("manifests: [people/\n");
+    let run = orgform(dir.path(), &["validate", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["ok"], false);
+    assert_eq!(
+        whole_file_diagnostics(&json),
+        [
+            ("yaml-syntax".to_string(), "orgform.yaml".to_string(), false),
+            ("invalid-value".to_string(), "org/".to_string(), true),
+        ]
+    );
+}
+
+#[test]
+fn github_annotations_are_printed_when_the_repository_cannot_be_loaded() {
+    let dir = repo_without_manifests_folder("manifests: people/\n");
+    let run = orgform(dir.path(), &["validate", "--format", "github"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "::error file=people/,title=invalid-value::manifests directory people/ (set by `manifests:` in orgform.yaml) does not exist: create it or fix the setting\n"
+    );
+
+    let empty = tempfile::tempdir().expect("temp dir");
+    let run = orgform(empty.path(), &["validate", "--format", "github"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("::error file=orgform.yaml,title=invalid-value::no orgform.yaml in "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+}
+
+#[test]
+fn text_format_reports_a_repository_that_cannot_be_loaded_on_stderr() {
+    let dir = repo_without_manifests_folder("manifests: people/\n");
+    let run = orgform(dir.path(), &["validate"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: manifests directory people/ (set by `manifests:` in orgform.yaml) does not exist: create it or fix the setting\n"
+    );
+}

@@ -3,8 +3,8 @@
 use clap::ValueEnum;
 
 use super::{Exit, Globals};
-use crate::diagnostic::{self, Diagnostic, Severity};
-use crate::manifest::{self, ManifestFile, Repo};
+use crate::diagnostic::{self, Diagnostic, JsonDiagnostic, Rule, Severity};
+use crate::manifest::{self, LoadError, ManifestFile, Repo};
 use crate::validate::{self, Mode};
 
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,10 @@ pub enum Format {
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
-    let repo = manifest::load_repo(&globals.dir)?;
+    let repo = match manifest::load_repo(&globals.dir) {
+        Ok(repo) => repo,
+        Err(error) => return report_load_failure(globals, args.format, error),
+    };
     let diagnostics = check(&repo);
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     match args.format {
@@ -49,9 +52,63 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     Ok(if ok { Exit::Ok } else { Exit::Error })
 }
 
+/// The repository could not be loaded: still answer in the requested format, so a CI
+/// job reading stdout learns why instead of finding nothing there.
+fn report_load_failure(
+    globals: &Globals,
+    format: Format,
+    error: LoadError,
+) -> anyhow::Result<Exit> {
+    // An unparsable orgform.yaml falls back to `manifests: org/`, so a missing folder
+    // may only be a consequence: show the config's own problems first.
+    let config = manifest::load_config_only(&globals.dir).unwrap_or_default();
+    let file = error.file(&globals.dir);
+    let message = error.to_string();
+    match format {
+        Format::Text => {
+            for d in &config.diagnostics {
+                eprintln!(
+                    "{}",
+                    diagnostic::render_text(d, &config.sources, globals.color)
+                );
+            }
+            return Err(error.into());
+        }
+        Format::Json => {
+            let mut report = diagnostic::json_report(&config.diagnostics, &config.sources);
+            report.ok = false;
+            report.diagnostics.push(JsonDiagnostic {
+                severity: Severity::Error,
+                rule: LOAD_FAILURE,
+                message,
+                file: Some(file),
+                line: None,
+                column: None,
+            });
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
+        Format::Github => {
+            for d in &config.diagnostics {
+                println!("{}", diagnostic::render_github(d, &config.sources));
+            }
+            println!(
+                "::error file={},title={}::{}",
+                diagnostic::escape_property(&file),
+                diagnostic::escape_property(LOAD_FAILURE.code()),
+                diagnostic::escape_data(&message)
+            );
+        }
+    }
+    Ok(Exit::Error)
+}
+
+/// A missing config or manifests folder is a wrong value of the repository's layout.
+const LOAD_FAILURE: Rule = Rule::InvalidValue;
+
 /// Loader diagnostics plus every validation check, in file order.
 pub fn check(repo: &Repo) -> Vec<Diagnostic> {
     let mut all = repo.diagnostics.clone();
+    validate::escape_messages(&mut all);
     all.extend(validate::validate(
         &repo.manifests,
         &repo.config,

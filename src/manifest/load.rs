@@ -31,6 +31,21 @@ pub enum LoadError {
     },
 }
 
+impl LoadError {
+    /// The file or folder the problem is about, relative to `root` when it lies inside.
+    pub fn file(&self, root: &Path) -> String {
+        match self {
+            LoadError::NoConfig(_) => CONFIG_FILE.to_string(),
+            LoadError::NoManifestsDir { dir } => dir.clone(),
+            LoadError::Io { path, .. } => path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string(),
+        }
+    }
+}
+
 /// An org repository as loaded: config, merged manifests, and what went wrong.
 #[derive(Debug, Default)]
 pub struct Repo {

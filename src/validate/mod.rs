@@ -7,13 +7,16 @@
 mod folders;
 mod groups;
 mod metadata;
+mod names;
 mod resources;
 mod tags;
+mod unmanaged;
 mod users;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub use metadata::key_problem as metadata_key_problem;
+pub use names::escape_controls;
 
 use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Origin, Rule};
@@ -205,6 +208,8 @@ const CHECKS: &[(&str, Check)] = &[
     ("resources", resources::check),
     ("renames", groups::check_renames),
     ("policy", users::check_policy),
+    ("unmanaged", unmanaged::check),
+    ("names", names::check),
 ];
 
 /// Runs every check and returns the diagnostics in file order.
@@ -219,5 +224,28 @@ pub fn validate(
     for (_, check) in CHECKS {
         check(&cx, &mut out);
     }
+    one_diagnostic_per_bad_name(&mut out);
+    escape_messages(&mut out);
     out
+}
+
+/// Names and keys reach messages verbatim; an ESC in one must not drive the terminal.
+pub fn escape_messages(diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics {
+        d.message = escape_controls(&d.message);
+        d.help = d.help.as_deref().map(escape_controls);
+    }
+}
+
+/// A name with control characters also fails the other checks of its node (not an
+/// email, not declared, ...); only `name-invalid-characters` says what to fix.
+fn one_diagnostic_per_bad_name(out: &mut Vec<Diagnostic>) {
+    let bad: HashSet<Origin> = out
+        .iter()
+        .filter(|d| d.rule == Rule::NameInvalidCharacters)
+        .filter_map(|d| d.origin)
+        .collect();
+    out.retain(|d| {
+        d.rule == Rule::NameInvalidCharacters || d.origin.is_none_or(|o| !bad.contains(&o))
+    });
 }

@@ -68,6 +68,7 @@ fn check_kind<'a, R: 'a>(
             ),
             _ => {}
         }
+        check_not_blank(kind, name, hash, out);
         if let Some(access) = access {
             check_access(cx, kind, name.as_ref().or(hash.as_ref()), access, out);
         }
@@ -82,12 +83,42 @@ fn check_kind<'a, R: 'a>(
                 } else {
                     hash.as_ref()
                 }?;
+                // Blank ones are reported as empty, not again as duplicates.
+                if v.trim().is_empty() {
+                    return None;
+                }
                 Some((v.value.clone(), v.as_str(), v.origin))
             }),
             Rule::InvalidValue,
             kind,
             "",
             out,
+        );
+    }
+}
+
+/// `name: ""` or `hash: ""` names no resource; the planner would silently match nothing.
+fn check_not_blank(
+    kind: &str,
+    name: &Option<Spanned<String>>,
+    hash: &Option<Spanned<String>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (field, value) in [("name", name), ("hash", hash)] {
+        let Some(value) = value.as_ref().filter(|v| v.trim().is_empty()) else {
+            continue;
+        };
+        out.push(
+            Diagnostic::error(
+                Rule::InvalidValue,
+                format!("the `{field}` of this {kind} is empty"),
+            )
+            .at(value.origin)
+            .help(if field == "name" {
+                format!("write the {kind}'s title as the web app shows it, or name it by `hash:`")
+            } else {
+                format!("write the {kind}'s hash (from its URL), or name it by `name:`")
+            }),
         );
     }
 }

@@ -103,22 +103,4 @@ pub fn check_policy(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             out,
         );
     }
-    for pattern in &cx.config.policy.unmanaged.users {
-        for user in &cx.manifests.users {
-            if crate::config::pattern_matches(pattern, &user.email) {
-                out.push(
-                    Diagnostic::warning(
-                        Rule::InvalidValue,
-                        format!(
-                            "declared user `{}` matches unmanaged pattern `{}`: orgform will not manage it",
-                            user.email.value, pattern.value
-                        ),
-                    )
-                    .at(user.email.origin)
-                    .related(pattern.origin, "pattern")
-                    .help("remove the user from the manifests or narrow the pattern"),
-                );
-            }
-        }
-    }
 }
