@@ -133,3 +133,43 @@ pub fn administered(org: &Org) -> Vec<(orgform::model::ResourceKind, String)> {
         })
         .collect()
 }
+
+/// Plans manifests that need not validate (loader errors still fail the test): what
+/// the planner does on its own when validate would have stopped the CLI.
+pub fn plan_unvalidated(config: &str, state: &str, manifests: &str) -> Planned {
+    let repo = manifest::load_repo_files(
+        config.as_bytes().to_vec(),
+        vec![("org/main.yaml".to_string(), manifests.as_bytes().to_vec())],
+    );
+    let errors: Vec<String> = repo
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.full_message(&repo.sources))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "manifests do not load: {errors:#?}\n{manifests}"
+    );
+    let store = store_from(state);
+    let live = store.read().expect("read live org");
+    let desired = Desired::from_manifests(&repo.manifests);
+    let plan = plan::plan(
+        &desired,
+        &live,
+        &repo.config.policy,
+        Capabilities::ALL,
+        Source {
+            manifests: "org/".to_string(),
+            git_commit: None,
+        },
+        &repo.sources,
+    );
+    Planned {
+        plan,
+        store,
+        desired,
+        live,
+        repo,
+    }
+}

@@ -199,8 +199,15 @@ impl<'a> Planner<'a> {
 
     /// Whether a user will be in the org once the plan's user changes are made.
     pub(super) fn user_exists_after(&self, email: &str) -> bool {
-        self.desired.org.users.contains_key(email)
+        // A declared unmanaged user is never created (see `unmanaged`).
+        (self.desired.org.users.contains_key(email) && !self.unmanaged_user(email))
             || (self.live.users.contains_key(email) && !self.removed_users.contains(email))
+    }
+
+    /// Whether a group will be in the org once the plan's group changes are made.
+    pub(super) fn group_exists_after(&self, name: &str) -> bool {
+        (self.desired.org.groups.contains_key(name) && !self.policy.unmanaged.group(name))
+            || self.group_map.values().any(|v| v.as_deref() == Some(name))
     }
 
     /// A reference to someone who is neither declared nor in the live org (possible

@@ -53,7 +53,6 @@ pub fn plan(
             break p;
         }
     };
-    p.keep_out_unmanaged();
     let Planner {
         mut changes,
         mut blocked,
@@ -177,6 +176,7 @@ impl<'a> Planner<'a> {
         self.metadata();
         self.folders();
         self.resources();
+        self.keep_out_unmanaged();
         self.offboarding_replacements();
     }
 

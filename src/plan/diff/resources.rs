@@ -324,13 +324,7 @@ impl<'a> Planner<'a> {
             }
             let exists = match who {
                 Principal::User(e) => self.user_exists_after(e),
-                Principal::Group(g) => {
-                    self.desired.org.groups.contains_key(g)
-                        || self
-                            .group_map
-                            .values()
-                            .any(|v| v.as_deref() == Some(g.as_str()))
-                }
+                Principal::Group(g) => self.group_exists_after(g),
             };
             if !exists {
                 match who {

@@ -34,7 +34,10 @@ impl<'a> Planner<'a> {
                 u.group(name) || (c.action == Action::Rename && u.group(new_name()))
             }
             Target::GroupMember { group, email } | Target::GroupManager { group, email } => {
-                u.group(group) || (c.action == Action::Delete && u.user(email))
+                // Re-adding a user (type change) drops their memberships, unmanaged
+                // groups' too: putting them back leaves the group as it was.
+                let restores = c.action == Action::Create && self.replaced_users.contains(email);
+                (u.group(group) && !restores) || (c.action == Action::Delete && u.user(email))
             }
             Target::Access { principal, .. } => {
                 c.action == Action::Delete
