@@ -40,7 +40,7 @@ pub fn plan(
     sources: &Sources,
 ) -> Plan {
     let mut held = Held::default();
-    let mut p = loop {
+    let p = loop {
         let mut p = Planner::new(desired, live, policy, caps, sources, held);
         p.run();
         sort_for_apply(&mut p.changes);
