@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::render::escape::{printable, push_printable};
+
 /// Stable rule codes (SPEC §1). The string forms are part of the output contract.
 #[derive(
     Debug,
@@ -296,7 +298,7 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> S
             sev_color,
             &format!("{}[{}]", diagnostic.severity, diagnostic.rule)
         ),
-        paint("1", &diagnostic.message)
+        paint("1", &printable(&diagnostic.message))
     );
     let gutter = diagnostic
         .origin
@@ -306,16 +308,12 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> S
         out.push_str(&format!(
             "{gutter}{} {}\n",
             paint("1;34", "-->"),
-            sources.locate(origin)
+            printable(&sources.locate(origin))
         ));
         if let Some(line) = sources.line(origin) {
             let bar = paint("1;34", "|");
-            // Tabs would shift the caret; show them as single spaces.
-            let shown: String = line
-                .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
-                .collect();
-            let caret_pad = " ".repeat(origin.column.saturating_sub(1) as usize);
+            let (shown, caret_column) = quoted_line(line, origin.column);
+            let caret_pad = " ".repeat(caret_column);
             out.push_str(&format!("{gutter} {bar}\n"));
             out.push_str(&format!("{} {bar} {}\n", paint("1;34", &line_no), shown));
             out.push_str(&format!(
@@ -326,14 +324,37 @@ pub fn render_text(diagnostic: &Diagnostic, sources: &Sources, color: bool) -> S
     }
     for (origin, label) in &diagnostic.related {
         out.push_str(&format!(
-            "{gutter} = note: {label} at {}\n",
-            sources.locate(*origin)
+            "{gutter} = note: {} at {}\n",
+            printable(label),
+            printable(&sources.locate(*origin))
         ));
     }
     if let Some(help) = &diagnostic.help {
-        out.push_str(&format!("{gutter} = help: {help}\n"));
+        out.push_str(&format!("{gutter} = help: {}\n", printable(help)));
     }
     out
+}
+
+/// A source line as quoted under a diagnostic, and the caret's offset in it (for a
+/// 1-based character `column`). Tabs become single spaces and control characters are
+/// escaped, so the offset counts what is shown, not what is in the file.
+fn quoted_line(line: &str, column: u32) -> (String, usize) {
+    let before = column.saturating_sub(1) as usize;
+    let mut shown = String::with_capacity(line.len());
+    let mut caret = None;
+    for (i, c) in line.chars().enumerate() {
+        if i == before {
+            caret = Some(shown.chars().count());
+        }
+        match c {
+            '\t' => shown.push(' '),
+            c => push_printable(&mut shown, c),
+        }
+    }
+    let width = shown.chars().count();
+    // A column past the end (e.g. "missing value" at end of line) points just after it.
+    let caret = caret.unwrap_or(width + before.saturating_sub(line.chars().count()));
+    (shown, caret)
 }
 
 /// The `validate --format json` document (SPEC §3).
@@ -379,7 +400,10 @@ pub fn render_github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     };
     let mut props = Vec::new();
     if let Some(o) = diagnostic.origin {
-        props.push(format!("file={}", escape_property(sources.path(o.file))));
+        props.push(format!(
+            "file={}",
+            escape_property(&printable(sources.path(o.file)))
+        ));
         props.push(format!("line={}", o.line));
         props.push(format!("col={}", o.column));
     }
@@ -387,11 +411,13 @@ pub fn render_github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     format!(
         "::{command} {}::{}",
         props.join(","),
-        escape_data(&diagnostic.full_message(sources))
+        escape_data(&printable(&diagnostic.full_message(sources)))
     )
 }
 
-// Escaping rules of GitHub workflow commands (actions/toolkit `command.ts`).
+// Escaping rules of GitHub workflow commands (actions/toolkit `command.ts`). Control
+// characters are already shown as escapes by `printable` (the log renders ANSI codes);
+// `%`, and `:` `,` in properties, remain.
 pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")

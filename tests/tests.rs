@@ -6,6 +6,7 @@ mod malformed;
 mod plan_cli;
 mod plan_properties;
 mod plan_rules;
+mod render_safety;
 mod safety_properties;
 mod schemas;
 mod util;

@@ -12,7 +12,7 @@ use crate::apply::{
 };
 use crate::config::Config;
 use crate::plan::{self, Change, Danger, Plan};
-use crate::render;
+use crate::render::{self, printable};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -477,25 +477,13 @@ impl ProgressObserver {
 
 impl Observer for ProgressObserver {
     fn step(&mut self, index: usize, change: &Change, outcome: &Outcome) {
-        let line = format!(
-            "[{}/{}] {} {} {} … {}{}",
-            index + 1,
-            self.total,
-            render::marker(change.action),
-            change.kind,
-            change.key,
-            outcome.label(),
-            outcome
-                .detail()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default()
-        );
+        let line = progress_line(index, self.total, change, outcome);
         match &self.bar {
             Some(bar) => {
                 if matches!(outcome, Outcome::Failed(_) | Outcome::Skipped(_)) {
                     bar.println(&line);
                 }
-                bar.set_message(format!("{} {}", change.kind, change.key));
+                bar.set_message(format!("{} {}", change.kind, printable(&change.key)));
                 bar.inc(1);
             }
             None => eprintln!("{line}"),
@@ -503,10 +491,35 @@ impl Observer for ProgressObserver {
     }
 }
 
+/// `[3/12] + user ada@acme.com … done`; names and error details are user data, so they
+/// are printed with control characters escaped.
+fn progress_line(index: usize, total: usize, change: &Change, outcome: &Outcome) -> String {
+    format!(
+        "[{}/{}] {} {} {} … {}{}",
+        index + 1,
+        total,
+        render::marker(change.action),
+        change.kind,
+        printable(&change.key),
+        outcome.label(),
+        outcome
+            .detail()
+            .map(|d| format!(": {}", printable(d)))
+            .unwrap_or_default()
+    )
+}
+
 fn print_summary(plan: &Plan, report: &Report, journal: &Path) {
+    for line in summary_lines(plan, report, journal) {
+        eprintln!("{line}");
+    }
+}
+
+/// What apply did, then each change that needs attention; user data escaped.
+fn summary_lines(plan: &Plan, report: &Report, journal: &Path) -> Vec<String> {
     let n = |f: fn(&Outcome) -> bool| report.count(f);
     let manual = n(|o| *o == Outcome::Manual);
-    eprintln!(
+    let mut lines = vec![format!(
         "\nApply {}: {} done, {} already done, {} failed, {} skipped, {} manual, in {:.1}s.",
         match (report.succeeded(), manual) {
             (true, 0) => "complete",
@@ -519,35 +532,119 @@ fn print_summary(plan: &Plan, report: &Report, journal: &Path) {
         n(|o| matches!(o, Outcome::Skipped(_))),
         n(|o| *o == Outcome::Manual),
         report.elapsed.as_secs_f64()
-    );
+    )];
     for (c, o) in plan.changes.iter().zip(&report.outcomes) {
-        match o {
-            Outcome::Failed(e) => eprintln!("  failed  {} {}: {e}", c.kind, c.key),
-            Outcome::Skipped(e) => eprintln!("  skipped {} {}: {e}", c.kind, c.key),
-            Outcome::Manual => eprintln!(
-                "  manual  {} {}: {}",
-                c.kind,
-                c.key,
-                c.note.as_deref().unwrap_or("do it in the web app")
+        let (label, detail) = match o {
+            Outcome::Failed(e) => ("failed ", e.as_str()),
+            Outcome::Skipped(e) => ("skipped", e.as_str()),
+            Outcome::Manual => (
+                "manual ",
+                c.note.as_deref().unwrap_or("do it in the web app"),
             ),
-            _ => {}
-        }
+            _ => continue,
+        };
+        lines.push(format!(
+            "  {label} {} {}: {}",
+            c.kind,
+            printable(&c.key),
+            printable(detail)
+        ));
     }
     if manual > 0 {
-        eprintln!(
+        lines.push(
             "Do the manual steps above in the web app; changes waiting on them were skipped."
+                .to_string(),
         );
     }
     if !report.succeeded() {
-        eprintln!(
+        lines.push(format!(
             "Once the cause is fixed, `orgform plan` shows what is left (the journal is {}).",
-            journal.display()
-        );
+            printable(&journal.display().to_string())
+        ));
     }
     if !plan.blocked.is_empty() {
-        eprintln!(
+        lines.push(format!(
             "{} blocked item(s) were not applied (see the plan): resolve them, then plan again.",
             plan.blocked.len()
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::plan::{Action, Target};
+
+    fn group_change(name: &str, action: Action) -> Change {
+        Change::new(
+            Target::Group {
+                name: name.to_string(),
+            },
+            action,
+            Danger::Safe,
+        )
+    }
+
+    #[test]
+    fn progress_lines_escape_names_and_errors() {
+        let change = group_change("ops\x1b[2J\x1b]0;pwned\x07", Action::Create);
+        let line = progress_line(
+            0,
+            2,
+            &change,
+            &Outcome::Failed("refused: `ops\x1b[2J` \r\n[2/2] faked".to_string()),
+        );
+        assert_eq!(
+            line,
+            "[1/2] + group ops\\u{1b}[2J\\u{1b}]0;pwned\\u{7} … failed: refused: `ops\\u{1b}[2J` \\u{d}\\u{a}[2/2] faked"
+        );
+    }
+
+    #[test]
+    fn summary_lines_escape_names_notes_and_errors() {
+        let mut manual = group_change("tag\x1b[31m", Action::Manual);
+        manual.note = Some("rename it in the web app: \x1b[8mhidden".to_string());
+        let plan = Plan {
+            changes: vec![
+                group_change("a\x1b[1m", Action::Create),
+                group_change("b\x07", Action::Delete),
+                manual,
+                group_change("fine", Action::Create),
+            ],
+            ..Plan::default()
+        };
+        let report = Report {
+            outcomes: vec![
+                Outcome::Failed("boom \x1b[0m".to_string()),
+                Outcome::Skipped("needs `a\x1b[1m`".to_string()),
+                Outcome::Manual,
+                Outcome::Done,
+            ],
+            elapsed: Duration::from_millis(1500),
+        };
+        let lines = summary_lines(&plan, &report, Path::new("/tmp/j\x1b[0m"));
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.chars().any(|c| c.is_control() && c != '\n')),
+            "{lines:#?}"
+        );
+        assert_eq!(
+            &lines[1..4],
+            [
+                "  failed  group a\\u{1b}[1m: boom \\u{1b}[0m",
+                "  skipped group b\\u{7}: needs `a\\u{1b}[1m`",
+                "  manual  group tag\\u{1b}[31m: rename it in the web app: \\u{1b}[8mhidden",
+            ]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with("(the journal is /tmp/j\\u{1b}[0m).")),
+            "{lines:#?}"
         );
     }
 }

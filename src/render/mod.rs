@@ -1,8 +1,10 @@
 //! Plan renderings: text for terminals, markdown for PR comments, JSON for tools.
 
+pub mod escape;
 mod markdown;
 mod text;
 
+pub use escape::printable;
 pub use markdown::{MAX_MARKDOWN_BYTES, markdown};
 pub use text::text;
 

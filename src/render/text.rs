@@ -1,5 +1,9 @@
 //! The terminal rendering: grouped by kind, `+ ~ - >` markers, dangers called out.
+//!
+//! Names, descriptions and messages go through [`printable`]: only orgform's own colour
+//! codes reach the terminal.
 
+use super::escape::printable;
 use super::{describe_fields, marker, summary_line};
 use crate::plan::{Action, Danger, Plan};
 
@@ -11,14 +15,18 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
             s.to_string()
         }
     };
-    let mut out = format!("Plan for {} against {against}\n", plan.source.manifests);
+    let mut out = format!(
+        "Plan for {} against {}\n",
+        printable(&plan.source.manifests),
+        printable(against)
+    );
     if plan.changes.is_empty() && plan.blocked.is_empty() {
         out.push_str("\nNo changes: the live org matches the manifests.\n");
     }
     let key_width = plan
         .changes
         .iter()
-        .map(|c| c.key.chars().count())
+        .map(|c| printable(&c.key).chars().count())
         .max()
         .unwrap_or(0)
         .min(48);
@@ -36,8 +44,8 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
             let mut line = format!(
                 "  {} {:<key_width$}  {}",
                 paint(code, &format!("{:>3}", marker(c.action))),
-                c.key,
-                describe_fields(c)
+                printable(&c.key),
+                printable(&describe_fields(c))
             );
             match c.danger {
                 Danger::Destructive => {
@@ -52,7 +60,7 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
             out.push_str(line.trim_end());
             out.push('\n');
             if let Some(note) = &c.note {
-                out.push_str(&format!("        {}\n", paint("2", note)));
+                out.push_str(&format!("        {}\n", paint("2", &printable(note))));
             }
         }
     }
@@ -66,9 +74,9 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
                 "  {} {} {} [{}]\n        {}\n",
                 paint("1;31", "✗"),
                 b.kind,
-                b.key,
+                printable(&b.key),
                 b.rule,
-                b.message
+                printable(&b.message)
             ));
         }
     }
@@ -78,9 +86,9 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
             let at = w
                 .origin
                 .as_deref()
-                .map(|o| format!(" ({o})"))
+                .map(|o| format!(" ({})", printable(o)))
                 .unwrap_or_default();
-            out.push_str(&format!("  ! [{}] {}{at}\n", w.rule, w.message));
+            out.push_str(&format!("  ! [{}] {}{at}\n", w.rule, printable(&w.message)));
         }
     }
     out.push_str(&format!("\nPlan: {}.\n", summary_line(&plan.summary)));
