@@ -6,6 +6,7 @@ mod malformed;
 mod plan_cli;
 mod plan_properties;
 mod plan_rules;
+mod sandbox_store;
 mod schemas;
 mod util;
 mod validate_output;
