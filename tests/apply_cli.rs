@@ -10,7 +10,7 @@ use orgform::sandbox::store::Store;
 
 use crate::util::{TempRepo, orgform, repo_root};
 
-fn acme() -> tempfile::TempDir {
+pub(crate) fn acme() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let status = Command::new("cp")
         .arg("-r")
@@ -23,7 +23,7 @@ fn acme() -> tempfile::TempDir {
     dir
 }
 
-fn live(dir: &Path) -> Org {
+pub(crate) fn live(dir: &Path) -> Org {
     Store::open(&dir.join(".orgform/sandbox.db"))
         .expect("sandbox")
         .read()
@@ -276,7 +276,7 @@ fn a_second_apply_on_the_same_org_is_told_to_wait() {
 
 /// Starts `apply FILE --allow-destroy` and returns once it has paused right after its
 /// k-th write (before journaling it); remove the marker to let it go on, or kill it.
-fn apply_paused_after(
+pub(crate) fn apply_paused_after(
     dir: &Path,
     file: &str,
     k: usize,

@@ -8,6 +8,7 @@ mod plan_properties;
 mod plan_rules;
 mod render_safety;
 mod safety_properties;
+mod sandbox_store;
 mod schemas;
 mod util;
 mod validate_output;

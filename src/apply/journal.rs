@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::lock::{self, Holder};
 use crate::plan::Plan;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,6 +206,64 @@ pub fn unfinished(dir: &Path) -> std::io::Result<Vec<Progress>> {
         });
     }
     Ok(out)
+}
+
+/// The journal directory in an org's state directory.
+pub fn dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("journal")
+}
+
+/// Unfinished work on an org, as a command that does not hold the apply lock sees it.
+#[derive(Debug, Clone)]
+pub enum Pending {
+    /// The lock is held: an apply (or a re-init) is under way, not interrupted.
+    Running(Option<Holder>),
+    /// Unfinished journals and nobody holding the lock: these applies were cut short.
+    Interrupted(Vec<Progress>),
+}
+
+impl Pending {
+    /// The one line `plan` prints about it.
+    pub fn warning(&self) -> String {
+        match self {
+            Pending::Running(holder) => format!(
+                "note: {} is running against this org{}: the live org may change while it runs; plan again once it has finished.",
+                Holder::command(holder.as_ref()),
+                Holder::process(holder.as_ref())
+            ),
+            Pending::Interrupted(list) => format!(
+                "warning: {} interrupted apply(s) on this org are unfinished; `orgform apply` says how to finish them.",
+                list.len()
+            ),
+        }
+    }
+}
+
+/// Judges the org's unfinished journals without taking the lock: a journal is only
+/// "interrupted" when no one holds the lock, since a running apply's journal is
+/// unfinished too. Reads only.
+pub fn pending(state_dir: &Path) -> std::io::Result<Option<Pending>> {
+    if let lock::State::Held(holder) = lock::state(&lock::path(state_dir))? {
+        return Ok(Some(Pending::Running(holder)));
+    }
+    let unfinished = unfinished(&dir(state_dir))?;
+    Ok((!unfinished.is_empty()).then_some(Pending::Interrupted(unfinished)))
+}
+
+/// Deletes every journal of the org and its plan copy (the org was replaced: they
+/// describe another org). Call with the apply lock held. Returns how many there were.
+pub fn clear(state_dir: &Path) -> std::io::Result<usize> {
+    let dir = dir(state_dir);
+    let count = match std::fs::read_dir(&dir) {
+        Ok(listing) => listing
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+            .count(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    std::fs::remove_dir_all(&dir)?;
+    Ok(count)
 }
 
 /// Marks unfinished journals as given up: they will never be resumed.

@@ -8,11 +8,14 @@ use anyhow::{Context, bail};
 use super::plan::prepare;
 use super::{Exit, Globals};
 use crate::apply::{
-    self, Observer, Outcome, Report, audit, journal, lock::ApplyLock, precondition,
+    self, Observer, Outcome, Report, audit, journal,
+    lock::{self, ApplyLock},
+    precondition,
 };
 use crate::config::Config;
 use crate::plan::{self, Change, Danger, Plan};
 use crate::render::{self, printable};
+use crate::sandbox::store::Access;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,7 +37,7 @@ pub struct Args {
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let root = &globals.dir;
-    let Some(mut prepared) = prepare(globals)? else {
+    let Some(mut prepared) = prepare(globals, Access::ReadWrite)? else {
         return Ok(Exit::Error);
     };
     let config = prepared.repo.config.clone();
@@ -54,7 +57,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         Ok(Exit::Error)
     };
     let state = prepared.provider.state_dir();
-    let journal_dir = state.join("journal");
+    let journal_dir = journal::dir(&state);
 
     let saved = match &args.plan {
         Some(file) => match read_plan(&root.join(file)) {
@@ -76,7 +79,8 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         let fresh = prepared.plan_against(&live);
         print!("{}", render::text(&fresh, &against, globals.color_stdout));
         if fresh.changes.is_empty() {
-            return nothing_to_apply(root, &fresh, &journal_dir);
+            // Not under the lock yet: an unfinished journal may be a running apply's.
+            return nothing_to_apply(root, &fresh, journal::pending(&state)?);
         }
         if let Some(refusal) = guard(&fresh, &config, args.allow_destroy) {
             return refuse(refusal, &fresh);
@@ -88,7 +92,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         confirmed = Some(fresh);
     }
 
-    let _lock = match ApplyLock::acquire(&state.join("apply.lock")) {
+    let _lock = match ApplyLock::acquire(&lock::path(&state), "apply") {
         Ok(lock) => lock,
         Err(e) => {
             let plan = saved
@@ -113,7 +117,9 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         }
     };
     if plan.changes.is_empty() {
-        return nothing_to_apply(root, &plan, &journal_dir);
+        let unfinished = journal::unfinished(&journal_dir)?;
+        let pending = (!unfinished.is_empty()).then_some(journal::Pending::Interrupted(unfinished));
+        return nothing_to_apply(root, &plan, pending);
     }
     if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
         return refuse(refusal, &plan);
@@ -209,14 +215,28 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     })
 }
 
-/// A plan with no changes: still not a success while blocked items or interrupted
-/// applies remain.
-fn nothing_to_apply(root: &Path, plan: &Plan, journal_dir: &Path) -> anyhow::Result<Exit> {
+/// A plan with no changes: still not a success while blocked items, a running apply
+/// or interrupted applies remain.
+fn nothing_to_apply(
+    root: &Path,
+    plan: &Plan,
+    pending: Option<journal::Pending>,
+) -> anyhow::Result<Exit> {
     eprintln!("Nothing to apply: the plan has no changes.");
-    let interrupted = journal::unfinished(journal_dir)?;
-    if !interrupted.is_empty() {
-        eprintln!("{}", interrupted_reason(root, &interrupted));
-        return Ok(Exit::Error);
+    match pending {
+        Some(journal::Pending::Interrupted(interrupted)) => {
+            eprintln!("{}", interrupted_reason(root, &interrupted));
+            return Ok(Exit::Error);
+        }
+        Some(journal::Pending::Running(holder)) => {
+            eprintln!(
+                "{} is running against this org{}: wait for it to finish, then plan again.",
+                lock::Holder::command(holder.as_ref()),
+                lock::Holder::process(holder.as_ref())
+            );
+            return Ok(Exit::Error);
+        }
+        None => {}
     }
     if !plan.blocked.is_empty() {
         eprintln!(

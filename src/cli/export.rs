@@ -1,6 +1,6 @@
 //! `orgform export`: write manifests from the live org (onboarding an existing org).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
@@ -8,13 +8,15 @@ use super::{Exit, Globals, provider};
 use crate::config::{CONFIG_FILE, Config};
 use crate::export;
 use crate::manifest;
+use crate::sandbox::store::Access;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Directory to write the manifests into (default: the `manifests` directory).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Overwrite manifest files that already exist there.
+    /// Overwrite the manifest files export writes, if they exist there. Other `*.yaml`
+    /// files in the folder are never overwritten nor left beside the export: refused.
     #[arg(long)]
     pub force: bool,
 }
@@ -36,7 +38,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         bail!("{CONFIG_FILE} is invalid: nothing was exported");
     }
     let config: Config = repo.config;
-    let mut provider = provider::open(root, &config, globals.color)?;
+    let mut provider = provider::open(root, &config, Access::ReadOnly, globals.color)?;
     let org = provider.read().context("reading the live org")?;
     let dir = root.join(args.out.unwrap_or_else(|| PathBuf::from(&config.manifests)));
     let header = format!(
@@ -51,6 +53,16 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         .filter(|p| p.exists())
         .map(|p| p.display().to_string())
         .collect();
+    // Any other manifest there would be read with the exported ones: the same objects
+    // declared twice, or stale ones declared again. Even --force does not remove it.
+    let others = other_manifests(&dir, &files)?;
+    if !others.is_empty() {
+        bail!(
+            "refusing to export into {}: it already holds other manifests ({}) that orgform would read together with the exported files, declaring objects twice. Move them out of the folder, or export into an empty folder with `--out DIR` (`--force` only overwrites the files export writes). Nothing was written",
+            dir.display(),
+            others.join(", ")
+        );
+    }
     if !clashes.is_empty() && !args.force {
         bail!(
             "refusing to overwrite existing manifests ({}): pass --force, or --out another directory",
@@ -75,4 +87,27 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         org.ontologies.len()
     );
     Ok(Exit::Ok)
+}
+
+/// The `*.yaml` files in `dir` (as the manifest loader reads them) that this export
+/// does not write, sorted.
+fn other_manifests(dir: &Path, files: &[(String, String)]) -> anyhow::Result<Vec<String>> {
+    let listing = match std::fs::read_dir(dir) {
+        Ok(listing) => listing,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut others = Vec::new();
+    for entry in listing {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".yaml")
+            && entry.path().is_file()
+            && !files.iter().any(|(written, _)| *written == name)
+        {
+            others.push(name);
+        }
+    }
+    others.sort();
+    Ok(others)
 }

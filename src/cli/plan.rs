@@ -11,6 +11,7 @@ use crate::manifest::{self, Repo};
 use crate::model::Desired;
 use crate::plan::{self, Plan, Source, Warning};
 use crate::render;
+use crate::sandbox::store::Access;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -73,9 +74,10 @@ impl Prepared {
     }
 }
 
-/// Loads and validates the manifests (stopping on errors) and opens the provider.
-/// `None` when validation failed (diagnostics already printed).
-pub fn prepare(globals: &Globals) -> anyhow::Result<Option<Prepared>> {
+/// Loads and validates the manifests (stopping on errors) and opens the provider
+/// (`ReadOnly` unless the caller writes). `None` when validation failed (diagnostics
+/// already printed).
+pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepared>> {
     let mut repo = manifest::load_repo(&globals.dir)?;
     let diagnostics = check(&repo);
     if diagnostics.iter().any(|d| d.is_error()) {
@@ -104,16 +106,11 @@ pub fn prepare(globals: &Globals) -> anyhow::Result<Option<Prepared>> {
     // spanned manifests and file texts go before the live org is read (large orgs).
     repo.manifests = Default::default();
     repo.sources.forget_texts();
-    let provider = provider::open(&globals.dir, &repo.config, globals.color)?;
+    let provider = provider::open(&globals.dir, &repo.config, access, globals.color)?;
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
-    let pending = crate::apply::journal::unfinished(&provider.state_dir().join("journal"))
-        .unwrap_or_default();
-    if !pending.is_empty() {
-        eprintln!(
-            "warning: {} interrupted apply(s) on this org are unfinished; `orgform apply` says how to finish them.",
-            pending.len()
-        );
+    if let Ok(Some(pending)) = crate::apply::journal::pending(&provider.state_dir()) {
+        eprintln!("{}", pending.warning());
     }
     Ok(Some(Prepared {
         desired,
@@ -131,7 +128,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             "a --target plan cannot be saved with --out: it can leave out changes its own changes need (a replaced user's memberships, a renamed tag's assignments). Save a whole plan instead"
         );
     }
-    let Some(mut prepared) = prepare(globals)? else {
+    let Some(mut prepared) = prepare(globals, Access::ReadOnly)? else {
         return Ok(Exit::Error);
     };
     let live = prepared.read_live()?;

@@ -2,20 +2,33 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 
+use crate::apply::journal;
+use crate::apply::lock::{self, ApplyLock, Holder, LockError};
 use crate::config::{CONFIG_FILE, Config, ProviderKind};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::manifest::{self, ManifestFile, Salvaged};
 use crate::provider::Provider;
-use crate::provider::sandbox::SandboxProvider;
-use crate::sandbox::{self, store::Store};
+use crate::provider::sandbox::{self as sandbox_provider, SandboxProvider};
+use crate::sandbox::{
+    self,
+    store::{Access, Store},
+};
 use crate::validate::{self, Mode};
 
 /// The state file a sandbox is created from when it does not exist yet.
 pub const SANDBOX_STATE: &str = "sandbox.yaml";
 
-pub fn open(root: &Path, config: &Config, color: bool) -> anyhow::Result<Box<dyn Provider>> {
+/// Opens the configured org; an existing sandbox is opened `access` (plan and export
+/// read only) and is never created or altered here, except from `sandbox.yaml` when
+/// there is no file at all.
+pub fn open(
+    root: &Path,
+    config: &Config,
+    access: Access,
+    color: bool,
+) -> anyhow::Result<Box<dyn Provider>> {
     match config.provider.kind {
         ProviderKind::Sandbox => {
             let path = root.join(&config.provider.path);
@@ -36,6 +49,7 @@ pub fn open(root: &Path, config: &Config, color: bool) -> anyhow::Result<Box<dyn
             Ok(Box::new(SandboxProvider::open(
                 &path,
                 &config.provider.path,
+                access,
             )?))
         }
         ProviderKind::Encord => bail!(
@@ -44,8 +58,11 @@ pub fn open(root: &Path, config: &Config, color: bool) -> anyhow::Result<Box<dyn
     }
 }
 
-/// Creates a sandbox store at `path` from a state file (or with just the default admin).
-/// Built in a temporary file and moved into place, so a failure leaves nothing behind.
+/// Creates a sandbox store at `path` from a state file (or with just the default admin),
+/// replacing the orgform sandbox there, if any. Built in a temporary file and moved into
+/// place, so a failure leaves the old org as it was. Holds the org's apply lock
+/// throughout (refused while an apply runs), and clears the journals of the org it
+/// replaces: they describe another org and must neither block nor replay into this one.
 pub fn create_sandbox(path: &Path, state: Option<&Path>, color: bool) -> anyhow::Result<()> {
     let parsed = match state {
         Some(file) => Some(read_state(file, color)?),
@@ -54,12 +71,24 @@ pub fn create_sandbox(path: &Path, state: Option<&Path>, color: bool) -> anyhow:
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    // Another application's database is never replaced, nor anything written beside it.
+    if path.exists() {
+        let layout = Store::layout_of(path)?;
+        if !layout.replaceable() {
+            bail!(
+                "{}. `sandbox init --force` replaces only orgform sandboxes",
+                layout.refusal(path)
+            );
+        }
+    }
+    let state_dir = sandbox_provider::state_dir(path);
+    let _lock = take_lock(path, &state_dir)?;
     let tmp = PathBuf::from(format!("{}.creating", path.display()));
     let _ = std::fs::remove_file(&tmp);
     let result = (|| -> anyhow::Result<()> {
         match &parsed {
             Some(state) => {
-                let mut store = Store::open(&tmp)?;
+                let mut store = Store::create(&tmp)?;
                 sandbox::load_state(&mut store, state)
                     .context("the state file describes an org the platform would reject")?;
             }
@@ -73,9 +102,32 @@ pub fn create_sandbox(path: &Path, state: Option<&Path>, color: bool) -> anyhow:
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
+    let cleared = journal::clear(&state_dir).with_context(|| {
+        format!(
+            "clearing the apply journals of the replaced org in {}",
+            state_dir.display()
+        )
+    })?;
     std::fs::rename(&tmp, path)
         .with_context(|| format!("moving the sandbox into {}", path.display()))?;
+    if cleared > 0 {
+        eprintln!("Cleared {cleared} apply journal(s) of the replaced org.");
+    }
     Ok(())
+}
+
+/// The org's apply lock, or why the org cannot be replaced now.
+fn take_lock(path: &Path, state_dir: &Path) -> anyhow::Result<ApplyLock> {
+    ApplyLock::acquire(&lock::path(state_dir), "sandbox init").map_err(|e| match e {
+        LockError::Busy { path: lock, holder } => anyhow!(
+            "refusing to replace the sandbox org {}: {} is running against it{} (lock {}). Wait for it to finish, then run this again. Nothing was changed.",
+            path.display(),
+            Holder::command(holder.as_ref()),
+            Holder::process(holder.as_ref()),
+            lock.display()
+        ),
+        other => other.into(),
+    })
 }
 
 /// Loads and validates a sandbox state file (manifest format, plus status and resources).

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use super::{Provider, ProviderError};
 use crate::model::{MetadataType, Org};
 use crate::plan::{Action, Capabilities, Change, Target};
-use crate::sandbox::store::{Store, StoreError};
+use crate::sandbox::store::{Access, Store, StoreError};
 
 pub struct SandboxProvider {
     store: Store,
@@ -18,15 +18,30 @@ pub struct SandboxProvider {
     file: PathBuf,
 }
 
+/// Where applies against the sandbox at `file` keep their lock, journals and plan
+/// copies: beside the file, under its canonical name, so every checkout (and every
+/// symlink) reaching this org agrees — also before the file exists.
+pub fn state_dir(file: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| {
+        match (file.parent().map(std::fs::canonicalize), file.file_name()) {
+            (Some(Ok(dir)), Some(name)) => dir.join(name),
+            _ => file.to_path_buf(),
+        }
+    });
+    let mut name = canonical.file_name().unwrap_or_default().to_os_string();
+    name.push(".apply");
+    canonical.with_file_name(name)
+}
+
 impl SandboxProvider {
-    pub fn open(path: &Path, shown: &str) -> Result<Self, ProviderError> {
-        let store = Store::open(path).map_err(|e| ProviderError::Failed(e.to_string()))?;
+    /// Opens an existing sandbox org; `ReadOnly` for commands that never write.
+    pub fn open(path: &Path, shown: &str, access: Access) -> Result<Self, ProviderError> {
+        let store =
+            Store::open_existing(path, access).map_err(|e| ProviderError::Failed(e.to_string()))?;
         Ok(SandboxProvider {
             store,
             path: PathBuf::from(shown),
-            // Canonical, so every checkout (and every symlink) reaching this org agrees
-            // on where its lock and journals are.
-            file: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+            file: path.to_path_buf(),
         })
     }
 
@@ -69,9 +84,7 @@ impl Provider for SandboxProvider {
     }
 
     fn state_dir(&self) -> PathBuf {
-        let mut name = self.file.file_name().unwrap_or_default().to_os_string();
-        name.push(".apply");
-        self.file.with_file_name(name)
+        state_dir(&self.file)
     }
 
     fn capabilities(&self) -> Capabilities {

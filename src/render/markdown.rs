@@ -345,7 +345,8 @@ mod tests {
         Change::new(
             Target::Access {
                 resource_kind: ResourceKind::Project,
-                resource: project.to_string(),
+                resource: format!("hash-{project}"),
+                title: project.to_string(),
                 principal: Principal::User(email.to_string()),
             },
             action,

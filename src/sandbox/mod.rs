@@ -1,5 +1,6 @@
 //! The embedded sandbox org: its SQLite store and how it is created from a state file.
 
+pub mod layout;
 pub mod store;
 
 use std::path::Path;
@@ -84,7 +85,7 @@ fn fill(store: &mut Store, state: &ManifestFile) -> Result<(), StoreError> {
 
 /// A fresh store at `path` with only the default admin.
 pub fn init_default(path: &Path) -> Result<Store, StoreError> {
-    let mut store = Store::open(path)?;
+    let mut store = Store::create(path)?;
     store.add_user(
         DEFAULT_ADMIN,
         crate::model::OrgRole::Admin,

@@ -8,9 +8,11 @@
 //! tag unassigns it; deleting a folder deletes its subfolders.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::layout::{self, Layout};
 
 use crate::diagnostic::Rule;
 use crate::model::{
@@ -29,6 +31,14 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("sandbox database holds an unreadable value: {0}")]
     Corrupt(String),
+    /// The file is not a sandbox this orgform can use (see [`Layout::refusal`]).
+    #[error("{}", layout.refusal(path))]
+    Layout { path: PathBuf, layout: Layout },
+    #[error("cannot open the sandbox org {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
 }
 
 fn refused(rule: Rule, message: impl Into<String>) -> StoreError {
@@ -70,6 +80,7 @@ CREATE TABLE IF NOT EXISTS folders (
     UNIQUE (parent, name));
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
+// Changing SCHEMA? Bump layout::LAYOUT_VERSION, so stores made before are refused.
 
 pub struct Store {
     conn: Connection,
@@ -88,20 +99,93 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
         .map_err(|_| StoreError::Corrupt(s.to_string()))
 }
 
+/// How an existing store is opened: commands that only read (plan, export) cannot
+/// write to the file even by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
 impl Store {
+    /// Opens an existing sandbox for writing (apply). Never creates the file or a table.
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
-        Self::setup(conn)
+        Self::open_existing(path, Access::ReadWrite)
+    }
+
+    /// Opens an existing sandbox that is an orgform store of this layout; anything else
+    /// is refused without a write.
+    pub fn open_existing(path: &Path, access: Access) -> Result<Store> {
+        let conn = Self::connect(path, access)?;
+        match layout::inspect(&conn, SCHEMA)? {
+            Layout::Current => Self::setup(conn),
+            other => Err(StoreError::Layout {
+                path: path.to_path_buf(),
+                layout: other,
+            }),
+        }
+    }
+
+    /// What the file at `path` is, read without writing (`sandbox init --force` asks
+    /// before replacing it).
+    pub fn layout_of(path: &Path) -> Result<Layout> {
+        Ok(layout::inspect(
+            &Self::connect(path, Access::ReadOnly)?,
+            SCHEMA,
+        )?)
+    }
+
+    /// Creates a new sandbox at `path`: its tables and the layout stamp, in one
+    /// transaction. Refuses a file that already holds anything.
+    pub fn create(path: &Path) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match layout::inspect(&conn, SCHEMA)? {
+            Layout::Empty => Self::initialize(conn),
+            other => Err(StoreError::Layout {
+                path: path.to_path_buf(),
+                layout: other,
+            }),
+        }
     }
 
     pub fn in_memory() -> Result<Store> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::initialize(Connection::open_in_memory()?)
+    }
+
+    fn connect(path: &Path, access: Access) -> Result<Connection> {
+        // Without SQLITE_OPEN_CREATE: a missing file is an error, never a new database.
+        let mode = match access {
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE,
+        };
+        Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(
+            |source| StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+        )
+    }
+
+    fn initialize(conn: Connection) -> Result<Store> {
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{SCHEMA}"))?;
+        match layout::stamp(&conn).and_then(|()| conn.execute_batch("COMMIT")) {
+            Ok(()) => Self::setup(conn),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e.into())
+            }
+        }
     }
 
     fn setup(conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-        conn.execute_batch(SCHEMA)?;
         Ok(Store { conn })
     }
 
