@@ -76,6 +76,8 @@ pub fn plan(
         changes,
         blocked,
         warnings,
+        // Sealed by the command, once the plan is final (`integrity::seal`).
+        digest: String::new(),
     }
 }
 
