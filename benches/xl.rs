@@ -279,6 +279,7 @@ fn main() {
             Source {
                 manifests: "org/".into(),
                 git_commit: None,
+                dirty: false,
             },
             &repo.sources,
         )

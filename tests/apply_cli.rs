@@ -379,6 +379,7 @@ fn a_failed_change_skips_its_dependants_and_applies_the_rest() {
 #[test]
 fn audit_records_who_what_and_never_credentials() {
     let dir = acme();
+    let head = crate::plan_source::committed(dir.path());
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
     let secret = "-----BEGIN OPENSSH PRIVATE KEY-----SECRETSECRET";
     let out = Command::new(env!("CARGO_BIN_EXE_orgform"))
@@ -396,10 +397,8 @@ fn audit_records_who_what_and_never_credentials() {
     let audit = audit_records(dir.path());
     let record = audit.last().expect("record");
     assert_eq!(record["actor"], "release-bot");
-    assert_eq!(
-        record["git_commit"],
-        "0123456789abcdef0123456789abcdef01234567"
-    );
+    // The commit is the checkout's HEAD, whatever the CI's variables say.
+    assert_eq!(record["git_commit"], head.as_str());
     assert_eq!(record["outcome"], "applied");
     assert_eq!(record["changes"].as_array().map(Vec::len), Some(30));
     assert!(record["time"].as_str().is_some_and(|t| t.ends_with('Z')));
@@ -533,6 +532,11 @@ fn a_saved_plan_edited_to_look_safe_is_refused() {
     let text = std::fs::read_to_string(dir.path().join("plan.json")).expect("plan");
     let edited = text.replace("\"danger\": \"destructive\"", "\"danger\": \"safe\"");
     assert_ne!(edited, text);
+    // Re-sealed, as someone who knows the digest's recipe would: the changes are still
+    // checked against what the planner can produce.
+    let mut edited: orgform::plan::Plan = serde_json::from_str(&edited).expect("plan");
+    orgform::plan::integrity::seal(&mut edited);
+    let edited = serde_json::to_string_pretty(&edited).expect("JSON");
     std::fs::write(dir.path().join("plan.json"), edited).expect("write");
     let before = live(dir.path());
     let run = orgform(dir.path(), &["apply", "plan.json"]);
@@ -760,7 +764,14 @@ fn a_plan_file_without_its_blocked_items_is_refused() {
             .expect("json");
     plan["blocked"] = serde_json::json!([]);
     plan["summary"]["blocked"] = 0.into();
-    std::fs::write(dir.path().join("plan.json"), plan.to_string()).expect("write");
+    // Re-sealed, so the comparison with a fresh plan is what refuses it.
+    let mut plan: orgform::plan::Plan = serde_json::from_value(plan).expect("plan");
+    orgform::plan::integrity::seal(&mut plan);
+    std::fs::write(
+        dir.path().join("plan.json"),
+        serde_json::to_string(&plan).expect("JSON"),
+    )
+    .expect("write");
     let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
     assert_eq!(run.code, 1);
     assert!(

@@ -73,6 +73,7 @@ pub fn plan_with(config: &str, state: &str, manifests: &str, caps: Capabilities)
         Source {
             manifests: "org/".to_string(),
             git_commit: None,
+            dirty: false,
         },
         &repo.sources,
     );
@@ -100,6 +101,7 @@ pub fn replan(p: &mut Planned) -> Plan {
         Source {
             manifests: "org/".to_string(),
             git_commit: None,
+            dirty: false,
         },
         &p.repo.sources,
     )
@@ -162,6 +164,7 @@ pub fn plan_unvalidated(config: &str, state: &str, manifests: &str) -> Planned {
         Source {
             manifests: "org/".to_string(),
             git_commit: None,
+            dirty: false,
         },
         &repo.sources,
     );

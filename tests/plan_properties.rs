@@ -498,6 +498,7 @@ fn export_round_trip(seed: u64) -> Result<(), TestCaseError> {
         orgform::plan::Source {
             manifests: "org/".into(),
             git_commit: None,
+            dirty: false,
         },
         &exported.sources,
     );

@@ -1,11 +1,13 @@
 //! orgform's integration tests: whole CLI runs on real files in temp dirs.
 
 mod apply_cli;
+mod cli_contract;
 mod harness;
 mod malformed;
 mod plan_cli;
 mod plan_properties;
 mod plan_rules;
+mod plan_source;
 mod render_safety;
 mod safety_properties;
 mod sandbox_store;

@@ -2,7 +2,7 @@
 //! commit, against which org, and every change with its result. Never credentials.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -57,7 +57,7 @@ pub fn actor(repo: &Path) -> String {
         "USER",
     ] {
         if var == "USER"
-            && let Some(email) = git(repo, &["config", "user.email"])
+            && let Some(email) = git_user_email(repo)
         {
             return email;
         }
@@ -70,28 +70,83 @@ pub fn actor(repo: &Path) -> String {
     "unknown".to_string()
 }
 
-/// The commit being applied: the CI's variable, else `git rev-parse HEAD`.
-pub fn git_commit(repo: &Path) -> Option<String> {
-    for var in ["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT"] {
-        if let Ok(v) = std::env::var(var)
-            && !v.trim().is_empty()
-        {
-            return Some(v);
-        }
-    }
-    git(repo, &["rev-parse", "HEAD"])
+/// git's `user.email` as the repository (or, outside one, the user's config) sets it.
+fn git_user_email(repo: &Path) -> Option<String> {
+    let config = match git2::Repository::discover(repo) {
+        Ok(repository) => repository.config(),
+        Err(_) => git2::Config::open_default(),
+    };
+    let email = config.ok()?.get_string("user.email").ok()?;
+    let email = email.trim();
+    (!email.is_empty()).then(|| email.to_string())
 }
 
-/// Asks the git command line, if there is one; orgform works without it.
-fn git(repo: &Path, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (out.status.success() && !text.is_empty()).then_some(text)
+/// The commit the manifests were read from (SPEC §7.14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// HEAD of the repository holding orgform.yaml.
+    pub id: String,
+    /// The manifests or orgform.yaml differ from HEAD (modified, added, deleted or
+    /// untracked files): HEAD alone does not say what was planned.
+    pub dirty: bool,
+}
+
+impl std::fmt::Display for Commit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)?;
+        if self.dirty {
+            f.write_str("-dirty")?;
+        }
+        Ok(())
+    }
+}
+
+/// HEAD of the git repository holding `root` (the folder of orgform.yaml), and whether
+/// `manifests` (relative to `root`) or orgform.yaml differ from it. `None` outside a
+/// repository or before its first commit: orgform works without git.
+pub fn git_commit(root: &Path, manifests: &str) -> Option<Commit> {
+    let repository = git2::Repository::discover(root).ok()?;
+    let head = repository.head().ok()?.peel_to_commit().ok()?.id();
+    let workdir = std::fs::canonicalize(repository.workdir()?).ok()?;
+    let root = std::fs::canonicalize(root).ok()?;
+    let inside = |path: PathBuf| {
+        // A deleted manifests folder cannot be canonicalized, and still counts.
+        let path = std::fs::canonicalize(&path).unwrap_or(path);
+        path.strip_prefix(&workdir)
+            .ok()
+            .map(|rel| rel.to_string_lossy().into_owned())
+    };
+    let paths: Vec<String> = [root.join(manifests), root.join("orgform.yaml")]
+        .into_iter()
+        .filter_map(inside)
+        .collect();
+    Some(Commit {
+        id: head.to_string(),
+        dirty: differs_from_head(&repository, &paths),
+    })
+}
+
+/// Whether any file under `paths` (relative to the work tree) is not as in HEAD.
+/// Ignored files do not count; a status that cannot be read counts as dirty.
+fn differs_from_head(repository: &git2::Repository, paths: &[String]) -> bool {
+    let mut options = git2::StatusOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false)
+        .exclude_submodules(true)
+        // Paths, not patterns: a folder matches everything under it.
+        .disable_pathspec_match(true);
+    // An empty path is the whole work tree: no pathspec then.
+    if !paths.iter().any(String::is_empty) {
+        for path in paths {
+            options.pathspec(path);
+        }
+    }
+    match repository.statuses(Some(&mut options)) {
+        Ok(statuses) => statuses
+            .iter()
+            .any(|entry| entry.status() != git2::Status::CURRENT),
+        Err(_) => true,
+    }
 }

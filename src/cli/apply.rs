@@ -43,12 +43,13 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let config = prepared.repo.config.clone();
     let against = prepared.against.clone();
     let audit_path = root.join(&config.audit.path);
+    let checkout = prepared.git_commit();
     let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
-        audit::append(
-            &audit_path,
-            &audit_record(root, &against, outcome, reason, plan, report),
-        )
-        .with_context(|| format!("writing the audit log {}", audit_path.display()))
+        let mut entry = audit_record(root, &against, outcome, reason, plan, report);
+        // A plan file that could not be read records no commit: the checkout's, then.
+        entry.git_commit = entry.git_commit.or_else(|| checkout.clone());
+        audit::append(&audit_path, &entry)
+            .with_context(|| format!("writing the audit log {}", audit_path.display()))
     };
     // Says why nothing is applied, on stderr and in the audit log.
     let refuse = |reason: String, plan: &Plan| -> anyhow::Result<Exit> {
@@ -275,11 +276,7 @@ fn audit_record(
     audit::Record {
         time: journal::now(),
         actor: audit::actor(root),
-        git_commit: plan
-            .source
-            .git_commit
-            .clone()
-            .or_else(|| audit::git_commit(root)),
+        git_commit: plan.source.git_commit.clone(),
         provider: against.to_string(),
         plan_fingerprint: plan.actual_fingerprint.clone(),
         outcome: outcome.to_string(),
@@ -363,26 +360,33 @@ fn mismatch_reason(saved: &Plan, now: &Plan) -> Option<String> {
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the saved plan {}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text).with_context(|| {
+    let not_a_plan = || {
         format!(
             "{} is not an orgform plan (save one with `orgform plan --out FILE`)",
             path.display()
         )
-    })?;
-    if plan.format_version != plan::FORMAT_VERSION {
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).with_context(not_a_plan)?;
+    let version = json
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(plan::FORMAT_VERSION)) {
         bail!(
             "{} has plan format_version {}, but this orgform reads version {}",
             path.display(),
-            plan.format_version,
+            version.map_or_else(|| "(none)".to_string(), |v| v.to_string()),
             plan::FORMAT_VERSION
         );
     }
-    if let Err(why) = plan::integrity::check(&plan) {
-        bail!(
+    let edited = |why: String| {
+        anyhow::anyhow!(
             "{} was edited after it was made: {why}. Make a fresh plan with `orgform plan --out FILE`",
             path.display()
-        );
-    }
+        )
+    };
+    plan::integrity::verify_seal(&json).map_err(edited)?;
+    let plan: Plan = serde_json::from_value(json).with_context(not_a_plan)?;
+    plan::integrity::check(&plan).map_err(edited)?;
     Ok(plan)
 }
 

@@ -32,7 +32,8 @@ pub enum Exit {
     long_about = "orgform keeps an Encord Organization (users, roles, groups, project tags, \
 the metadata schema, Index folders and resource access) as YAML in a git repository, \
 validates it offline, plans the difference against the live org, and applies it safely.\n\n\
-Exit codes: 0 success / no changes, 1 error, 2 success with changes present."
+Exit codes: 0 success / no changes, 1 error (usage errors included), \
+2 changes present (`plan --detailed-exitcode`)."
 )]
 pub struct Cli {
     /// Run as if orgform was started in DIR (like `git -C`); orgform.yaml is looked up there.
@@ -60,8 +61,11 @@ pub enum Command {
     Validate(validate::Args),
     /// Plan the changes that make the live org match the manifests (never writes).
     ///
-    /// Exit codes: 0 no changes (or changes without --detailed-exitcode),
-    /// 1 invalid manifests or blocked items, 2 changes present (--detailed-exitcode).
+    /// Exit codes: 0 success; 1 on any error (invalid manifests, unreadable org,
+    /// unknown --target, usage error) or when the plan has blocked items.
+    ///
+    /// With --detailed-exitcode: 0 only when the plan is empty (no change, manual item
+    /// or blocked item), 2 when it is not, 1 on any error.
     Plan(plan::Args),
     /// Apply a saved plan (or plan now and confirm): the only command that writes.
     ///

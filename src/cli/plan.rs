@@ -6,9 +6,10 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use super::{Exit, Globals, provider, validate::check};
-use crate::diagnostic::{self, Severity};
+use crate::diagnostic::{self, Rule, Severity};
 use crate::manifest::{self, Repo};
 use crate::model::Desired;
+use crate::plan::target::{self, Selector};
 use crate::plan::{self, Plan, Source, Warning};
 use crate::render;
 use crate::sandbox::store::Access;
@@ -21,12 +22,15 @@ pub struct Args {
     /// Also save the plan as JSON to FILE, for `orgform apply FILE`.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Exit 2 when there are changes (0 none, 1 error or blocked items).
+    /// Exit 0 only when the plan is empty (no change, manual item or blocked item),
+    /// 2 when it is not, 1 on any error. Without it, plan exits 1 on blocked items.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Only plan changes of KIND (e.g. `user`, `group`), or of one object (`user/bob@vendor.io`).
-    #[arg(long, value_name = "KIND[/KEY]")]
-    pub target: Vec<String>,
+    /// Only plan changes of KIND (e.g. `user`, `group`), or of one object
+    /// (`user/bob@vendor.io`; emails and tag names ignore case). Repeatable. A target
+    /// naming an object that is neither declared nor live is an error.
+    #[arg(long, value_name = "KIND[/KEY]", value_parser = Selector::parse)]
+    pub target: Vec<Selector>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,15 +50,16 @@ pub struct Prepared {
     /// The provider, described for people.
     pub against: String,
     pub provider: Box<dyn crate::provider::Provider>,
-    git_commit: Option<String>,
+    commit: Option<crate::apply::audit::Commit>,
 }
 
 impl Prepared {
-    /// Plans against a snapshot of the live org. Pure.
+    /// Plans against a snapshot of the live org, sealed against edits. Pure.
     pub fn plan_against(&self, live: &crate::model::Org) -> Plan {
         let source = Source {
             manifests: self.repo.config.manifests.clone(),
-            git_commit: self.git_commit.clone(),
+            git_commit: self.git_commit(),
+            dirty: self.commit.as_ref().is_some_and(|c| c.dirty),
         };
         let mut plan = plan::plan(
             &self.desired,
@@ -65,7 +70,13 @@ impl Prepared {
             &self.repo.sources,
         );
         plan.warnings.splice(0..0, self.warnings.iter().cloned());
+        plan::integrity::seal(&mut plan);
         plan
+    }
+
+    /// The checkout's commit, `-dirty` when the manifests differ from it.
+    pub fn git_commit(&self) -> Option<String> {
+        self.commit.as_ref().map(|c| c.to_string())
     }
 
     /// Reads the whole live org (once per call: callers decide when).
@@ -112,13 +123,14 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     if let Ok(Some(pending)) = crate::apply::journal::pending(&provider.state_dir()) {
         eprintln!("{}", pending.warning());
     }
+    let commit = crate::apply::audit::git_commit(&globals.dir, &repo.config.manifests);
     Ok(Some(Prepared {
         desired,
         repo,
         warnings,
         against,
         provider,
-        git_commit: crate::apply::audit::git_commit(&globals.dir),
+        commit,
     }))
 }
 
@@ -134,15 +146,21 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let live = prepared.read_live()?;
     let mut plan = prepared.plan_against(&live);
     if !args.target.is_empty() {
-        let selected = |kind: &str, key: &str| {
-            args.target.iter().any(|t| match t.split_once('/') {
-                Some((k, rest)) => k == kind && key == rest,
-                None => t == kind,
-            })
-        };
-        plan.changes.retain(|c| selected(c.kind.as_str(), &c.key));
-        plan.blocked.retain(|b| selected(b.kind.as_str(), &b.key));
+        let objects = target::objects(&prepared.desired, &live);
+        if let Some(why) = args
+            .target
+            .iter()
+            .find_map(|t| target::unknown(t, &objects))
+        {
+            eprintln!("error[{}]: {why}", Rule::TargetUnknown);
+            return Ok(Exit::Error);
+        }
+        plan.changes
+            .retain(|c| args.target.iter().any(|t| t.selects_change(c)));
+        plan.blocked
+            .retain(|b| args.target.iter().any(|t| t.selects_blocked(b)));
         plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
+        plan::integrity::seal(&mut plan);
     }
     let plan = &plan;
 
@@ -170,12 +188,64 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     Ok(exit_code(plan, args.detailed_exitcode))
 }
 
+/// SPEC §3 and §7.11: with `--detailed-exitcode`, anything in the plan (a change, a
+/// manual item, a blocked item) is 2, so a drift job sees it; without, blocked items
+/// are an error.
 pub fn exit_code(plan: &Plan, detailed: bool) -> Exit {
-    if !plan.blocked.is_empty() {
-        Exit::Error
-    } else if detailed && plan.has_changes() {
-        Exit::Changes
-    } else {
-        Exit::Ok
+    let anything = plan.has_changes() || !plan.blocked.is_empty();
+    match (detailed, anything) {
+        (true, true) => Exit::Changes,
+        (false, _) if !plan.blocked.is_empty() => Exit::Error,
+        _ => Exit::Ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Action, Blocked, Change, Danger, Kind, Target};
+
+    fn plan(changes: Vec<Change>, blocked: Vec<Blocked>) -> Plan {
+        Plan {
+            summary: Plan::summarize(&changes, blocked.len()),
+            changes,
+            blocked,
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn detailed_exit_codes_count_manual_and_blocked_items_as_drift() {
+        let manual = Change::new(
+            Target::ProjectTag {
+                name: "gold".to_string(),
+            },
+            Action::Manual,
+            Danger::Safe,
+        );
+        let blocked = Blocked {
+            kind: Kind::User,
+            key: "ada@acme.com".to_string(),
+            rule: Rule::AdminUnremovable,
+            message: "admins cannot be removed".to_string(),
+        };
+        let cases = [
+            (plan(vec![], vec![]), Exit::Ok, Exit::Ok),
+            (plan(vec![manual.clone()], vec![]), Exit::Changes, Exit::Ok),
+            (
+                plan(vec![], vec![blocked.clone()]),
+                Exit::Changes,
+                Exit::Error,
+            ),
+            (
+                plan(vec![manual], vec![blocked]),
+                Exit::Changes,
+                Exit::Error,
+            ),
+        ];
+        for (plan, detailed, plain) in cases {
+            assert_eq!(exit_code(&plan, true), detailed, "{plan:?}");
+            assert_eq!(exit_code(&plan, false), plain, "{plan:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@ mod diff;
 mod fingerprint;
 pub mod integrity;
 mod order;
+pub mod target;
 
 use std::collections::BTreeMap;
 
@@ -60,14 +61,22 @@ pub struct Plan {
     /// Never applied: platform rules or policy forbid them.
     pub blocked: Vec<Blocked>,
     pub warnings: Vec<Warning>,
+    /// `sha256:` digest of the rest of the plan (canonical JSON), set when the plan is
+    /// made; apply refuses a plan file whose content no longer matches it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     /// The manifests directory.
     pub manifests: String,
-    /// The git commit the manifests were read from, when known.
+    /// The git commit the manifests were read from, when known; `<sha>-dirty` when the
+    /// manifests or orgform.yaml differ from it.
     pub git_commit: Option<String>,
+    /// The manifests or orgform.yaml had changes not committed to `git_commit`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dirty: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -254,6 +254,10 @@ impl Verdict {
         Verdict::compute(p.live, &p.changes)
     }
 
+    pub(super) fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
     /// Keeps the users and groups whose removal takes a resource's last admin away.
     /// True when any was added: the org must be planned again.
     pub(super) fn hold_removals(&self, p: &Planner<'_>, held: &mut Held) -> bool {
@@ -321,8 +325,9 @@ impl Verdict {
 
     /// Holds back the remaining changes that take a resource's last admin away (access
     /// removals, demotions, membership removals), each as a blocked item, with one
-    /// blocked item per resource saying what to do.
-    pub(super) fn hold_back(&self, p: &mut Planner<'_>) {
+    /// blocked item per resource saying what to do. False when there was nothing left
+    /// to hold back.
+    pub(super) fn hold_back(&self, p: &mut Planner<'_>) -> bool {
         let mut held_back: BTreeSet<usize> = BTreeSet::new();
         let mut blocked: Vec<Blocked> = Vec::new();
         for v in &self.violations {
@@ -369,6 +374,7 @@ impl Verdict {
             !held_back.contains(&(index - 1))
         });
         p.blocked.extend(blocked);
+        !held_back.is_empty()
     }
 }
 

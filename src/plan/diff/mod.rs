@@ -40,18 +40,33 @@ pub fn plan(
     sources: &Sources,
 ) -> Plan {
     let mut held = Held::default();
-    let p = loop {
+    let p = 'plan: loop {
         let mut p = Planner::new(desired, live, policy, caps, sources, held);
         p.run();
         sort_for_apply(&mut p.changes);
-        let verdict = admins::Verdict::of(&p);
-        let mut more = std::mem::take(&mut p.held);
-        let again = verdict.hold_removals(&p, &mut more) || p.limit_user_removals(&mut more);
-        held = more;
-        if !again {
-            verdict.hold_back(&mut p);
-            break p;
+        // Holding a change back can expose another that takes the same admin away
+        // later in the order: judge again until nothing does.
+        loop {
+            let verdict = admins::Verdict::of(&p);
+            if verdict.is_clean() {
+                break;
+            }
+            let mut more = std::mem::take(&mut p.held);
+            if verdict.hold_removals(&p, &mut more) {
+                held = more;
+                continue 'plan;
+            }
+            p.held = more;
+            if !verdict.hold_back(&mut p) {
+                break;
+            }
         }
+        let mut more = std::mem::take(&mut p.held);
+        if p.limit_user_removals(&mut more) {
+            held = more;
+            continue;
+        }
+        break p;
     };
     let Planner {
         mut changes,
@@ -62,6 +77,8 @@ pub fn plan(
     enforce_deletion_limits(&mut changes, &mut blocked, &policy.max_deletions);
     sort_for_apply(&mut changes);
     blocked.sort_by(|a, b| (a.kind, &a.key, a.rule).cmp(&(b.kind, &b.key, b.rule)));
+    // A resource judged in several rounds is reported once.
+    blocked.dedup_by(|a, b| (a.kind, &a.key, a.rule) == (b.kind, &b.key, b.rule));
     Plan {
         format_version: super::FORMAT_VERSION,
         source,
@@ -70,6 +87,8 @@ pub fn plan(
         changes,
         blocked,
         warnings,
+        // Sealed by the command, once the plan is final (`integrity::seal`).
+        digest: String::new(),
     }
 }
 
