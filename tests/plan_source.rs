@@ -209,6 +209,15 @@ fn the_plan_records_the_commit_and_marks_uncommitted_manifests_dirty() {
 
     repo.write("org/people.yaml", format!("{committed_people}# edited\n"));
     assert_eq!(source(repo.path()), dirty, "an edited manifest");
+    // The PR comment says so too.
+    let markdown = orgform(repo.path(), &["plan", "--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains("with uncommitted changes to the manifests"),
+        "{}",
+        markdown.stdout
+    );
     repo.write("org/people.yaml", &committed_people);
     assert_eq!(source(repo.path()), clean, "edit undone");
 

@@ -72,8 +72,14 @@ fn header(plan: &Plan, against: &str) -> String {
         .git_commit
         .as_deref()
         .map(|c| {
-            let short: String = c.chars().take(12).collect();
-            format!(" at {}", markdown_code(&short, Place::Line))
+            let sha = c.strip_suffix("-dirty").unwrap_or(c);
+            let short: String = sha.chars().take(12).collect();
+            let dirty = if plan.source.dirty || sha.len() < c.len() {
+                " with uncommitted changes to the manifests (`-dirty`)"
+            } else {
+                ""
+            };
+            format!(" at {}{dirty}", markdown_code(&short, Place::Line))
         })
         .unwrap_or_default();
     out.push_str(&format!(
