@@ -61,7 +61,10 @@ pub fn store_from(state: &str) -> Store {
 }
 
 pub fn plan_with(config: &str, state: &str, manifests: &str, caps: Capabilities) -> Planned {
-    let repo = load(config, manifests);
+    plan_loaded(load(config, manifests), state, caps)
+}
+
+fn plan_loaded(repo: Repo, state: &str, caps: Capabilities) -> Planned {
     let store = store_from(state);
     let live = store.read().expect("read live org");
     let desired = Desired::from_manifests(&repo.manifests);
@@ -83,6 +86,21 @@ pub fn plan_with(config: &str, state: &str, manifests: &str, caps: Capabilities)
         live,
         repo,
     }
+}
+
+/// Plans manifests that load but that validate would refuse (e.g. `unmanaged-declared`),
+/// to check the planner holds on its own (defence in depth).
+pub fn plan_unvalidated(config: &str, state: &str, manifests: &str) -> Planned {
+    let repo = manifest::load_repo_files(
+        config.as_bytes().to_vec(),
+        vec![("org/main.yaml".to_string(), manifests.as_bytes().to_vec())],
+    );
+    assert!(
+        repo.diagnostics.iter().all(|d| !d.is_error()),
+        "manifests do not load: {:#?}",
+        repo.diagnostics
+    );
+    plan_loaded(repo, state, Capabilities::ALL)
 }
 
 pub fn plan_case(config: &str, state: &str, manifests: &str) -> Planned {

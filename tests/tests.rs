@@ -6,6 +6,7 @@ mod malformed;
 mod plan_cli;
 mod plan_properties;
 mod plan_rules;
+mod safety_cli;
 mod schemas;
 mod util;
 mod validate_output;
