@@ -82,9 +82,9 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
     let mut access = String::new();
     for (hash, p) in &org.projects {
         write_resource_name(&mut access, org, ResourceKind::Project, hash, &p.name);
-        if !p.tags.is_empty() {
-            let _ = writeln!(access, "    tags: {}", list(p.tags.iter()));
-        }
+        // Always written: without `tags:` (or `access:`) a resource's tags (or access)
+        // are unmanaged, and hand-made changes to them would never show as drift.
+        let _ = writeln!(access, "    tags: {}", list(p.tags.iter()));
         write_access(
             &mut access,
             p.access.iter().map(|(w, r)| (w, r.to_string())),
@@ -133,6 +133,7 @@ fn section(title: &str, body: String) -> String {
 fn write_access<'a>(out: &mut String, entries: impl Iterator<Item = (&'a Principal, String)>) {
     let entries: Vec<_> = entries.collect();
     if entries.is_empty() {
+        out.push_str("    access: []\n");
         return;
     }
     out.push_str("    access:\n");

@@ -61,7 +61,10 @@ pub fn store_from(state: &str) -> Store {
 }
 
 pub fn plan_with(config: &str, state: &str, manifests: &str, caps: Capabilities) -> Planned {
-    let repo = load(config, manifests);
+    plan_loaded(load(config, manifests), state, caps)
+}
+
+fn plan_loaded(repo: Repo, state: &str, caps: Capabilities) -> Planned {
     let store = store_from(state);
     let live = store.read().expect("read live org");
     let desired = Desired::from_manifests(&repo.manifests);
@@ -84,6 +87,26 @@ pub fn plan_with(config: &str, state: &str, manifests: &str, caps: Capabilities)
         live,
         repo,
     }
+}
+
+/// Plans manifests that load but that validate would refuse (e.g. `unmanaged-declared`),
+/// to check the planner holds on its own (defence in depth).
+pub fn plan_unvalidated(config: &str, state: &str, manifests: &str) -> Planned {
+    let repo = manifest::load_repo_files(
+        config.as_bytes().to_vec(),
+        vec![("org/main.yaml".to_string(), manifests.as_bytes().to_vec())],
+    );
+    let errors: Vec<String> = repo
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.full_message(&repo.sources))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "manifests do not load: {errors:#?}\n{manifests}"
+    );
+    plan_loaded(repo, state, Capabilities::ALL)
 }
 
 pub fn plan_case(config: &str, state: &str, manifests: &str) -> Planned {
@@ -134,45 +157,4 @@ pub fn administered(org: &Org) -> Vec<(orgform::model::ResourceKind, String)> {
                 .map(move |(h, _)| (kind, h.to_string()))
         })
         .collect()
-}
-
-/// Plans manifests that need not validate (loader errors still fail the test): what
-/// the planner does on its own when validate would have stopped the CLI.
-pub fn plan_unvalidated(config: &str, state: &str, manifests: &str) -> Planned {
-    let repo = manifest::load_repo_files(
-        config.as_bytes().to_vec(),
-        vec![("org/main.yaml".to_string(), manifests.as_bytes().to_vec())],
-    );
-    let errors: Vec<String> = repo
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.full_message(&repo.sources))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "manifests do not load: {errors:#?}\n{manifests}"
-    );
-    let store = store_from(state);
-    let live = store.read().expect("read live org");
-    let desired = Desired::from_manifests(&repo.manifests);
-    let plan = plan::plan(
-        &desired,
-        &live,
-        &repo.config.policy,
-        Capabilities::ALL,
-        Source {
-            manifests: "org/".to_string(),
-            git_commit: None,
-            dirty: false,
-        },
-        &repo.sources,
-    );
-    Planned {
-        plan,
-        store,
-        desired,
-        live,
-        repo,
-    }
 }

@@ -9,6 +9,7 @@ mod plan_properties;
 mod plan_rules;
 mod plan_source;
 mod render_safety;
+mod safety_cli;
 mod safety_properties;
 mod sandbox_store;
 mod schemas;

@@ -443,15 +443,32 @@ impl<'a> Planner<'a> {
         let mut sorted = self.changes.clone();
         sort_for_apply(&mut sorted);
         let verdict = Verdict::compute(self.live, &sorted);
+        let deleted: BTreeSet<&str> = sorted
+            .iter()
+            .filter_map(|c| match (&c.target, c.action) {
+                (Target::User { email }, Action::Delete) => Some(email.as_str()),
+                _ => None,
+            })
+            .collect();
         let mut grants = Vec::new();
         for v in &verdict.violations {
             let (kind, hash) = &v.res;
-            let offboarded: Vec<&str> = v
+            // Who leaves the org holding the admin role: directly, or as the members of
+            // a group deleted in the same plan (its deletion comes first in apply order,
+            // so it is the recorded cause) when every one of them leaves too.
+            let offboarded: BTreeSet<&str> = v
                 .causes
                 .iter()
-                .filter_map(|&i| match (&sorted[i].target, sorted[i].action) {
-                    (Target::User { email }, Action::Delete) => Some(email.as_str()),
-                    _ => None,
+                .flat_map(|&i| match (&sorted[i].target, sorted[i].action) {
+                    (Target::User { email }, Action::Delete) => vec![email.as_str()],
+                    (Target::Group { name }, Action::Delete) => self
+                        .live
+                        .groups
+                        .get(name)
+                        .map(|g| g.members.iter().map(String::as_str).collect::<Vec<_>>())
+                        .filter(|members| members.iter().all(|m| deleted.contains(m)))
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
                 })
                 .collect();
             let managed = self

@@ -16,11 +16,22 @@ impl<'a> Planner<'a> {
         for (name, want) in &self.desired.org.groups {
             if self.policy.unmanaged.group(name) {
                 self.block_unmanaged(Kind::Group, name);
+                // A refused rename never turns into deleting the group it renames.
+                let olds = self.desired.group_renames.get(name).cloned();
+                let live: Vec<String> = olds
+                    .into_iter()
+                    .flatten()
+                    .filter(|o| self.live.groups.contains_key(o))
+                    .collect();
+                claimed.extend(self.freeze(Kind::Group, name, live));
                 continue;
             }
             // An unmanaged group is never renamed: such a former name is not looked up.
-            let renamed_from: Option<Vec<String>> =
-                self.desired.group_renames.get(name).map(|olds| {
+            let renamed_from: Option<Vec<String>> = self
+                .desired
+                .group_renames
+                .get(name)
+                .map(|olds| {
                     olds.iter()
                         .filter(|o| {
                             let unmanaged = self.policy.unmanaged.group(o);
@@ -31,7 +42,9 @@ impl<'a> Planner<'a> {
                         })
                         .cloned()
                         .collect()
-                });
+                })
+                // Only unmanaged former names: no rename (their blocked items say why).
+                .filter(|olds: &Vec<String>| !olds.is_empty());
             let found = self.match_renamed(
                 Kind::Group,
                 ("group", name.clone()),
