@@ -178,3 +178,65 @@ impl Provider for SandboxProvider {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FolderPath, InvitationStatus, OrgRole, UserType};
+
+    fn class_of(provider: &mut SandboxProvider, op: Op) -> ErrorClass {
+        match provider.apply(&op) {
+            Err(e) => e.class,
+            Ok(()) => panic!("{op:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn store_errors_keep_their_message_and_get_a_class() {
+        let mut store = Store::in_memory().expect("store");
+        store
+            .add_user(
+                "ada@acme.com",
+                OrgRole::Admin,
+                UserType::Internal,
+                InvitationStatus::Joined,
+            )
+            .expect("admin");
+        store.create_group("labelers", "").expect("group");
+        let mut provider = SandboxProvider::from_store(store);
+        let remove_admin = Op::RemoveUser {
+            email: "ada@acme.com".into(),
+            role: OrgRole::Admin,
+            user_type: UserType::Internal,
+        };
+        assert_eq!(
+            provider.apply(&remove_admin).map_err(|e| e.to_string()),
+            Err(
+                "refused (admin-unremovable): `ada@acme.com` is an admin; admins cannot be removed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            class_of(&mut provider, remove_admin),
+            ErrorClass::Refused(Rule::AdminUnremovable)
+        );
+        let duplicate = Op::CreateGroup {
+            name: "labelers".into(),
+            description: String::new(),
+        };
+        assert_eq!(
+            class_of(&mut provider, duplicate),
+            ErrorClass::AlreadyExists
+        );
+        let missing = Op::DeleteFolder {
+            path: FolderPath(vec!["raw".into()]),
+            description: String::new(),
+        };
+        assert_eq!(class_of(&mut provider, missing), ErrorClass::NotFound);
+        let manual = Op::Manual {
+            target: crate::plan::Target::ProjectTag { name: "ct".into() },
+            rename_to: Some("CT".into()),
+        };
+        assert_eq!(class_of(&mut provider, manual), ErrorClass::Unsupported);
+    }
+}
