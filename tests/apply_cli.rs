@@ -556,6 +556,41 @@ fn a_saved_plan_edited_to_look_safe_is_refused() {
 }
 
 #[test]
+fn a_saved_plan_whose_fields_describe_no_operation_is_refused() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let text = std::fs::read_to_string(dir.path().join("plan.json")).expect("plan");
+    let mut edited: orgform::plan::Plan = serde_json::from_str(&text).expect("plan");
+    let invite = edited
+        .changes
+        .iter_mut()
+        .find(|c| c.kind == orgform::plan::Kind::User && c.action == orgform::plan::Action::Create)
+        .expect("the acme plan invites someone");
+    let key = invite.key.clone();
+    let field = invite
+        .fields
+        .iter_mut()
+        .find(|f| f.field == "type")
+        .expect("an invite has a type");
+    field.after = serde_json::json!("robot");
+    orgform::plan::integrity::seal(&mut edited);
+    let edited = serde_json::to_string_pretty(&edited).expect("JSON");
+    std::fs::write(dir.path().join("plan.json"), edited).expect("write");
+    let before = live(dir.path());
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("was edited after it was made")
+            && run.stderr.contains(&format!(
+                "(user {key}): the new value of field `type` is missing or unreadable in the plan"
+            )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(live(dir.path()), before, "nothing written");
+}
+
+#[test]
 fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "old.json"]);

@@ -898,7 +898,8 @@ projects:
         orgform::sandbox::store::Store::in_memory().expect("store"),
     ));
     for c in &p.plan.changes {
-        orgform::provider::Provider::apply(&mut provider, c).expect("the store accepts it");
+        orgform::provider::Provider::apply(&mut provider, &c.op().expect("a typed operation"))
+            .expect("the store accepts it");
     }
 }
 

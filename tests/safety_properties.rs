@@ -348,7 +348,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         if c.action == Action::Manual {
             continue;
         }
-        let result = provider.apply(c);
+        let result = provider.apply(&c.op().expect("every planned change is a typed operation"));
         prop_assert!(
             result.is_ok(),
             "the store refused {} {} {:?}: {:?}\n{}",

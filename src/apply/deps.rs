@@ -2,69 +2,80 @@
 //! are skipped, and independent changes still go ahead.
 
 use crate::model::Principal;
-use crate::plan::{Action, Change, Target};
+use crate::plan::op::renamed_folder;
+use crate::plan::{Op, Target};
 
-/// The objects a change brings into being (or changes the identity of), as ids.
-pub fn provides(change: &Change) -> Vec<String> {
-    let after_name = || {
-        change
-            .after("name")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
+/// The objects an operation brings into being (or changes the identity of), as ids.
+pub fn provides(op: &Op) -> Vec<String> {
+    use Op::*;
+    let id = match op {
+        InviteUser { email, .. }
+        | SetOrgRole { email, .. }
+        | ReplaceUser { email, .. }
+        | RemoveUser { email, .. } => format!("user:{email}"),
+        CreateGroup { name, .. } | SetGroupDescription { name, .. } | DeleteGroup { name, .. } => {
+            format!("group:{name}")
+        }
+        RenameGroup { to, .. } => format!("group:{to}"),
+        CreateTag { name, .. } | SetTagDescription { name, .. } | DeleteTag { name, .. } => {
+            format!("tag:{name}")
+        }
+        RenameTag { to, .. } => format!("tag:{to}"),
+        CreateFolder { path, .. }
+        | SetFolderDescription { path, .. }
+        | DeleteFolder { path, .. } => format!("folder:{path}"),
+        RenameFolder { path, to } => format!("folder:{}", renamed_folder(path, to)),
+        // Until someone does it by hand, what needs it cannot happen either.
+        Manual { target, rename_to } => {
+            let new = rename_to.as_deref();
+            match target {
+                Target::User { email } => format!("user:{email}"),
+                Target::Group { name } => format!("group:{}", new.unwrap_or(name)),
+                Target::ProjectTag { name } => format!("tag:{}", new.unwrap_or(name)),
+                Target::Folder { path } => match new {
+                    Some(new) => format!("folder:{}", renamed_folder(path, new)),
+                    None => format!("folder:{path}"),
+                },
+                _ => return Vec::new(),
+            }
+        }
+        _ => return Vec::new(),
     };
-    match (&change.target, change.action) {
-        (Target::User { email }, _) => vec![format!("user:{email}")],
-        (Target::Group { name }, Action::Rename) => {
-            vec![format!(
-                "group:{}",
-                after_name().unwrap_or_else(|| name.clone())
-            )]
-        }
-        (Target::Group { name }, _) => vec![format!("group:{name}")],
-        (Target::ProjectTag { name }, Action::Rename | Action::Manual) => {
-            vec![format!(
-                "tag:{}",
-                after_name().unwrap_or_else(|| name.clone())
-            )]
-        }
-        (Target::ProjectTag { name }, _) => vec![format!("tag:{name}")],
-        (Target::Folder { path }, Action::Rename) => {
-            let new = match (path.parent(), after_name()) {
-                (Some(p), Some(n)) => p.child(&n).to_string(),
-                (None, Some(n)) => n,
-                _ => path.to_string(),
-            };
-            vec![format!("folder:{new}")]
-        }
-        (Target::Folder { path }, _) => vec![format!("folder:{path}")],
-        _ => Vec::new(),
-    }
+    vec![id]
 }
 
-/// The objects a change needs to exist (as this plan leaves them).
-pub fn requires(change: &Change) -> Vec<String> {
-    match &change.target {
-        Target::GroupMember { group, email } | Target::GroupManager { group, email } => {
+/// The objects an operation needs to exist (as this plan leaves them).
+pub fn requires(op: &Op) -> Vec<String> {
+    use Op::*;
+    match op {
+        AddGroupMember { group, email }
+        | RemoveGroupMember { group, email }
+        | AddGroupManager { group, email }
+        | RemoveGroupManager { group, email } => {
             vec![format!("group:{group}"), format!("user:{email}")]
         }
-        Target::ProjectTagAssignment { tag, .. } => vec![format!("tag:{tag}")],
-        Target::Access { principal, .. } => vec![match principal {
+        AssignTag { tag, .. } | UnassignTag { tag, .. } => vec![format!("tag:{tag}")],
+        GrantAccess { principal, .. }
+        | SetAccessRole { principal, .. }
+        | ReplaceAccess { principal, .. }
+        | RemoveAccess { principal, .. } => vec![match principal {
             Principal::User(e) => format!("user:{e}"),
             Principal::Group(g) => format!("group:{g}"),
         }],
-        Target::Folder { path } => {
+        CreateFolder { path, .. }
+        | RenameFolder { path, .. }
+        | SetFolderDescription { path, .. }
+        | DeleteFolder { path, .. } => {
             let mut out: Vec<String> = (1..path.depth())
                 .map(|n| format!("folder:{}", path.0[..n].join("/")))
                 .collect();
-            if change.action == Action::Update {
+            if matches!(op, SetFolderDescription { .. }) {
                 out.push(format!("folder:{path}"));
             }
             out
         }
-        Target::Group { name } if change.action == Action::Update => vec![format!("group:{name}")],
-        Target::ProjectTag { name } if change.action == Action::Update => {
-            vec![format!("tag:{name}")]
-        }
+        SetGroupDescription { name, .. } => vec![format!("group:{name}")],
+        SetTagDescription { name, .. } => vec![format!("tag:{name}")],
         _ => Vec::new(),
     }
 }

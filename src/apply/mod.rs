@@ -1,25 +1,32 @@
 //! Applying a plan: the only place orgform writes.
 //!
-//! Changes run in plan order (dependency order). Before each write its precondition is
-//! checked against the live org read at the start (one batched read); objects this
-//! apply has already written are trusted to be as planned. Every step is journaled. A
-//! failed change does not stop independent ones; the changes that need its object are
-//! skipped. Manual changes are reported, never attempted.
+//! Changes run in plan order (dependency order) as typed operations. Before each write
+//! its precondition is checked against the live org read at the start (one batched
+//! read); objects this apply has already written are trusted to be as planned. Every
+//! step is journaled. A failed change does not stop independent ones; the changes that
+//! need its object are skipped. Manual changes are reported, never attempted. What a
+//! provider error leads to depends on its class: transient ones are retried with
+//! backoff, an "already exists" create whose object is as planned counts as done.
+//! Consecutive operations one list-taking API call can do go to the provider together.
+//!
+//! The state of applies to an org (lock, journals, plan copies) is kept per org
+//! identity, on this machine ([`state`]): the lock keeps two applies on one machine
+//! apart, not two machines (see [`state`] for what to do about that).
 
 pub mod audit;
 mod deps;
+mod execute;
 pub mod journal;
 pub mod lock;
 pub mod precondition;
+mod retry;
+pub mod state;
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::model::Org;
-use crate::plan::{Action, Change, Plan};
-use crate::provider::Provider;
-use journal::{Entry, Journal};
-use precondition::Precondition;
+use crate::plan::{Change, Plan};
+pub use execute::{MAX_BATCH, execute, execute_with};
+pub use retry::Backoff;
 
 /// What became of one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,112 +103,6 @@ fn fault_point(writes: usize) {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// Runs the plan's changes. `live` is the org as read just before; `already` holds
-/// the indexes an interrupted run of this plan finished.
-pub fn execute(
-    plan: &Plan,
-    provider: &mut dyn Provider,
-    live: &Org,
-    journal: &mut Journal,
-    already: &BTreeSet<usize>,
-    observer: &mut dyn Observer,
-) -> std::io::Result<Report> {
-    let start = Instant::now();
-    let mut report = Report::default();
-    // Objects whose change failed or was skipped: their dependants are skipped.
-    let mut broken: BTreeSet<String> = BTreeSet::new();
-    // Objects this run wrote: the start snapshot is stale for them.
-    let mut touched: BTreeSet<String> = BTreeSet::new();
-    let mut writes = 0usize;
-    for (index, change) in plan.changes.iter().enumerate() {
-        let provides = deps::provides(change);
-        let requires = deps::requires(change);
-        // The start snapshot already shows what earlier runs wrote; only this run's own
-        // writes make it stale.
-        let outcome = if already.contains(&index) {
-            Outcome::AlreadyDone
-        } else if change.action == Action::Manual {
-            // Until someone does it by hand, what needs it cannot happen either.
-            broken.extend(provides.iter().cloned());
-            Outcome::Manual
-        } else if let Some(missing) = requires.iter().find(|r| broken.contains(*r)) {
-            let reason = format!("depends on {missing}, whose change did not succeed");
-            journal.record(&Entry::Skipped {
-                index,
-                reason: reason.clone(),
-            })?;
-            broken.extend(provides.iter().cloned());
-            Outcome::Skipped(reason)
-        } else {
-            let fresh = provides
-                .iter()
-                .chain(&requires)
-                .any(|id| touched.contains(id));
-            let pre = if fresh {
-                Precondition::Ready
-            } else {
-                precondition::check(live, change)
-            };
-            match pre {
-                Precondition::Done => {
-                    journal.record(&Entry::Done {
-                        index,
-                        already: true,
-                    })?;
-                    Outcome::AlreadyDone
-                }
-                Precondition::Conflict(why) => {
-                    journal.record(&Entry::Failed {
-                        index,
-                        error: why.clone(),
-                    })?;
-                    broken.extend(provides.iter().cloned());
-                    Outcome::Failed(why)
-                }
-                Precondition::Ready => {
-                    journal.record(&Entry::Started {
-                        index,
-                        kind: change.kind.to_string(),
-                        key: change.key.clone(),
-                        action: format!("{:?}", change.action).to_lowercase(),
-                    })?;
-                    match provider.apply(change) {
-                        Ok(()) => {
-                            writes += 1;
-                            fault_point(writes);
-                            journal.record(&Entry::Done {
-                                index,
-                                already: false,
-                            })?;
-                            touched.extend(provides.iter().cloned());
-                            Outcome::Done
-                        }
-                        Err(e) => {
-                            let error = e.to_string();
-                            journal.record(&Entry::Failed {
-                                index,
-                                error: error.clone(),
-                            })?;
-                            broken.extend(provides.iter().cloned());
-                            Outcome::Failed(error)
-                        }
-                    }
-                }
-            }
-        };
-        observer.step(index, change, &outcome);
-        report.outcomes.push(outcome);
-    }
-    report.elapsed = start.elapsed();
-    journal.record(&Entry::End {
-        time: journal::now(),
-        done: report.count(|o| matches!(o, Outcome::Done | Outcome::AlreadyDone)),
-        failed: report.count(|o| matches!(o, Outcome::Failed(_))),
-        skipped: report.count(|o| matches!(o, Outcome::Skipped(_))),
-    })?;
-    Ok(report)
 }
 
 /// A digest of the plan itself, naming its journal.

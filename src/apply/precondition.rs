@@ -1,15 +1,13 @@
 //! Before each write: is the object still as the plan saw it?
 //!
-//! A change is *ready* when the live object matches the plan's `before` values, *done*
-//! when it already matches the `after` values (an interrupted apply wrote it but did not
-//! record it), and in *conflict* otherwise (someone changed it since the plan).
+//! A change is *ready* when the live object matches what the operation expects to find
+//! (its `from` values, or what it deletes), *done* when it already matches the result
+//! (an interrupted apply wrote it but did not record it), and in *conflict* otherwise
+//! (someone changed it since the plan).
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
-
-use crate::model::{FolderPath, Org, Principal, ResourceKind};
-use crate::plan::{Action, Change, Target};
+use crate::model::{Org, Principal};
+use crate::plan::op::renamed_folder;
+use crate::plan::{AccessRole, Change, Op, ResourceId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Precondition {
@@ -18,160 +16,196 @@ pub enum Precondition {
     Conflict(String),
 }
 
-/// The live fields of the object a target names, or `None` when it does not exist.
-pub fn current(org: &Org, target: &Target) -> Option<BTreeMap<String, Value>> {
-    let fields = |pairs: Vec<(&str, Value)>| {
-        Some(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect::<BTreeMap<_, _>>(),
-        )
-    };
-    match target {
-        Target::User { email } => {
-            let u = org.users.get(email)?;
-            fields(vec![("role", json!(u.role)), ("type", json!(u.user_type))])
-        }
-        Target::Group { name } => {
-            let g = org.groups.get(name)?;
-            fields(vec![
-                ("name", json!(name)),
-                ("description", json!(g.description)),
-            ])
-        }
-        Target::GroupMember { group, email } => org
-            .groups
-            .get(group)
-            .filter(|g| g.members.contains(email))
-            .and_then(|_| fields(vec![])),
-        Target::GroupManager { group, email } => org
-            .groups
-            .get(group)
-            .filter(|g| g.managers.contains(email))
-            .and_then(|_| fields(vec![])),
-        Target::ProjectTag { name } => {
-            let t = org.project_tags.get(name)?;
-            fields(vec![
-                ("name", json!(name)),
-                ("description", json!(t.description)),
-            ])
-        }
-        Target::ProjectTagAssignment { project, tag, .. } => org
-            .projects
-            .get(project)
-            .filter(|p| p.tags.contains(tag))
-            .and_then(|_| fields(vec![])),
-        Target::MetadataKey { key } => {
-            let ty = org.metadata_schema.get(key)?;
-            fields(vec![("type", json!(ty))])
-        }
-        Target::Folder { path } => {
-            let f = org.folders.get(path)?;
-            fields(vec![
-                ("name", json!(path.name())),
-                ("description", json!(f.description)),
-            ])
-        }
-        Target::Access {
-            resource_kind,
-            resource,
-            principal,
-            ..
-        } => {
-            let role = access_role(org, *resource_kind, resource, principal)?;
-            fields(vec![("role", json!(role))])
-        }
-    }
-}
-
-fn access_role(org: &Org, kind: ResourceKind, resource: &str, who: &Principal) -> Option<String> {
-    match kind {
-        ResourceKind::Project => org
-            .projects
-            .get(resource)?
-            .access
-            .get(who)
-            .map(|r| r.to_string()),
-        ResourceKind::Dataset => org
-            .datasets
-            .get(resource)?
-            .access
-            .get(who)
-            .map(|r| r.to_string()),
-        ResourceKind::Ontology => org
-            .ontologies
-            .get(resource)?
-            .access
-            .get(who)
-            .map(|r| r.to_string()),
-    }
-}
-
-/// Where a renamed object is found once renamed.
-fn renamed_target(change: &Change) -> Option<Target> {
-    let new = change.after("name")?.as_str()?.to_string();
-    match &change.target {
-        Target::Group { .. } => Some(Target::Group { name: new }),
-        Target::ProjectTag { .. } => Some(Target::ProjectTag { name: new }),
-        Target::Folder { path } => Some(Target::Folder {
-            path: match path.parent() {
-                Some(p) => p.child(&new),
-                None => FolderPath(vec![new]),
-            },
-        }),
-        _ => None,
-    }
-}
-
-/// Whether the live fields match the given side (`before` or `after`) of every field.
-fn matches(live: &BTreeMap<String, Value>, change: &Change, after: bool) -> bool {
-    change.fields.iter().all(|f| {
-        let want = if after { &f.after } else { &f.before };
-        // A field absent on one side (create: before; delete: after) says nothing.
-        want.is_null() || live.get(&f.field).is_none_or(|v| v == want)
-    })
-}
-
+/// Judges a planned change against the live org.
 pub fn check(org: &Org, change: &Change) -> Precondition {
-    let now = current(org, &change.target);
-    let what = format!("{} {}", change.kind, change.key);
-    match change.action {
-        Action::Create => match now {
-            None => Precondition::Ready,
-            Some(live) if matches(&live, change, true) => Precondition::Done,
-            Some(_) => Precondition::Conflict(format!(
-                "{what} already exists with other values: someone created it since the plan"
-            )),
-        },
-        Action::Delete => match now {
-            None => Precondition::Done,
-            Some(live) if matches(&live, change, false) => Precondition::Ready,
-            Some(_) => Precondition::Conflict(format!(
-                "{what} changed since the plan: it is not what the plan meant to delete"
-            )),
-        },
-        Action::Update | Action::Replace => match now {
-            None => Precondition::Conflict(format!("{what} no longer exists")),
-            Some(live) if matches(&live, change, false) => Precondition::Ready,
-            Some(live) if matches(&live, change, true) => Precondition::Done,
-            Some(_) => Precondition::Conflict(format!(
-                "{what} changed since the plan: it no longer has the values the plan expected"
-            )),
-        },
-        Action::Rename => {
-            let renamed = renamed_target(change).and_then(|t| current(org, &t));
-            match (now, renamed) {
-                (Some(_), None) => Precondition::Ready,
-                (None, Some(_)) => Precondition::Done,
-                (None, None) => {
-                    Precondition::Conflict(format!("{what}: the object to rename is gone"))
+    match change.op() {
+        Ok(op) => check_op(org, &op),
+        Err(e) => Precondition::Conflict(e.to_string()),
+    }
+}
+
+/// Judges an operation against the live org.
+pub fn check_op(org: &Org, op: &Op) -> Precondition {
+    use Op::*;
+    let user = |email: &String| org.users.get(email).map(|u| (u.role, u.user_type));
+    let group = |name: &String| org.groups.get(name).map(|g| &g.description);
+    let tag = |name: &String| org.project_tags.get(name).map(|t| &t.description);
+    let folder = |path| org.folders.get(path).map(|f| &f.description);
+    let member = |group: &String, email: &String, managers: bool| {
+        org.groups
+            .get(group)
+            .filter(|g| {
+                if managers {
+                    g.managers.contains(email)
+                } else {
+                    g.members.contains(email)
                 }
-                (Some(_), Some(_)) => Precondition::Conflict(format!(
-                    "{what}: both the old and the new name exist now"
-                )),
+            })
+            .map(|_| ())
+    };
+    let access = |resource: &ResourceId, who: &Principal| access_role(org, resource, who);
+    match op {
+        InviteUser {
+            email,
+            role,
+            user_type,
+        } => create(op, user(email), (*role, *user_type)),
+        SetOrgRole { email, from, to } => update(op, user(email).map(|u| u.0), *from, *to),
+        ReplaceUser {
+            email,
+            from_role,
+            from_type,
+            role,
+            user_type,
+        } => update(
+            op,
+            user(email),
+            (*from_role, *from_type),
+            (*role, *user_type),
+        ),
+        RemoveUser {
+            email,
+            role,
+            user_type,
+        } => delete(op, user(email), (*role, *user_type)),
+        CreateGroup { name, description } => create(op, group(name), description),
+        RenameGroup { from, to } => rename(op, group(from).is_some(), group(to).is_some()),
+        SetGroupDescription { name, from, to } => update(op, group(name), from, to),
+        DeleteGroup { name, description } => delete(op, group(name), description),
+        AddGroupMember { group, email } => create(op, member(group, email, false), ()),
+        RemoveGroupMember { group, email } => delete(op, member(group, email, false), ()),
+        AddGroupManager { group, email } => create(op, member(group, email, true), ()),
+        RemoveGroupManager { group, email } => delete(op, member(group, email, true), ()),
+        CreateTag { name, description } => create(op, tag(name), description),
+        RenameTag { from, to } => rename(op, tag(from).is_some(), tag(to).is_some()),
+        SetTagDescription { name, from, to } => update(op, tag(name), from, to),
+        DeleteTag { name, description } => delete(op, tag(name), description),
+        AssignTag { project, tag } | UnassignTag { project, tag } => {
+            let assigned = org
+                .projects
+                .get(&project.hash)
+                .filter(|p| p.tags.contains(tag))
+                .map(|_| ());
+            if matches!(op, AssignTag { .. }) {
+                create(op, assigned, ())
+            } else {
+                delete(op, assigned, ())
             }
         }
-        Action::Manual => Precondition::Ready,
+        CreateMetadataKey { key, ty } => create(op, org.metadata_schema.get(key), ty),
+        RetypeMetadataKey { key, from, to } => update(op, org.metadata_schema.get(key), from, to),
+        DeleteMetadataKey { key, ty } => delete(op, org.metadata_schema.get(key), ty),
+        CreateFolder { path, description } => create(op, folder(path), description),
+        RenameFolder { path, to } => rename(
+            op,
+            folder(path).is_some(),
+            folder(&renamed_folder(path, to)).is_some(),
+        ),
+        SetFolderDescription { path, from, to } => update(op, folder(path), from, to),
+        DeleteFolder { path, description } => delete(op, folder(path), description),
+        GrantAccess {
+            resource,
+            principal,
+            role,
+        } => create(op, access(resource, principal), *role),
+        SetAccessRole {
+            resource,
+            principal,
+            from,
+            to,
+        }
+        | ReplaceAccess {
+            resource,
+            principal,
+            from,
+            to,
+        } => update(op, access(resource, principal), *from, *to),
+        RemoveAccess {
+            resource,
+            principal,
+            role,
+        } => delete(op, access(resource, principal), *role),
+        Manual { .. } => Precondition::Ready,
+    }
+}
+
+/// The change as people read it in messages: `group labelers`.
+fn what(op: &Op) -> String {
+    format!("{} {}", op.kind(), op.key())
+}
+
+/// Something to bring into being: absent, or already there as planned.
+fn create<T: PartialEq>(op: &Op, live: Option<T>, planned: T) -> Precondition {
+    match live {
+        None => Precondition::Ready,
+        Some(live) if live == planned => Precondition::Done,
+        Some(_) => Precondition::Conflict(format!(
+            "{} already exists with other values: someone created it since the plan",
+            what(op)
+        )),
+    }
+}
+
+/// Something to remove: as the plan saw it, or already gone.
+fn delete<T: PartialEq>(op: &Op, live: Option<T>, seen: T) -> Precondition {
+    match live {
+        None => Precondition::Done,
+        Some(live) if live == seen => Precondition::Ready,
+        Some(_) => Precondition::Conflict(format!(
+            "{} changed since the plan: it is not what the plan meant to delete",
+            what(op)
+        )),
+    }
+}
+
+/// Something to change: as the plan saw it, or already changed as planned.
+fn update<T: PartialEq>(op: &Op, live: Option<T>, from: T, to: T) -> Precondition {
+    match live {
+        None => Precondition::Conflict(format!("{} no longer exists", what(op))),
+        Some(live) if live == from => Precondition::Ready,
+        Some(live) if live == to => Precondition::Done,
+        Some(_) => Precondition::Conflict(format!(
+            "{} changed since the plan: it no longer has the values the plan expected",
+            what(op)
+        )),
+    }
+}
+
+/// Something to rename: under its old name, or already under its new one.
+fn rename(op: &Op, old_exists: bool, new_exists: bool) -> Precondition {
+    match (old_exists, new_exists) {
+        (true, false) => Precondition::Ready,
+        (false, true) => Precondition::Done,
+        (false, false) => {
+            Precondition::Conflict(format!("{}: the object to rename is gone", what(op)))
+        }
+        (true, true) => Precondition::Conflict(format!(
+            "{}: both the old and the new name exist now",
+            what(op)
+        )),
+    }
+}
+
+fn access_role(org: &Org, resource: &ResourceId, who: &Principal) -> Option<AccessRole> {
+    use crate::model::ResourceKind::*;
+    match resource.kind {
+        Project => org
+            .projects
+            .get(&resource.hash)?
+            .access
+            .get(who)
+            .map(|r| (*r).into()),
+        Dataset => org
+            .datasets
+            .get(&resource.hash)?
+            .access
+            .get(who)
+            .map(|r| (*r).into()),
+        Ontology => org
+            .ontologies
+            .get(&resource.hash)?
+            .access
+            .get(who)
+            .map(|r| (*r).into()),
     }
 }

@@ -57,7 +57,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         eprintln!("{reason}");
         Ok(Exit::Error)
     };
-    let state = prepared.provider.state_dir();
+    let state = apply::state::dir(&prepared.provider.identity());
     let journal_dir = journal::dir(&state);
 
     let saved = match &args.plan {

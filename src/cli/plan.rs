@@ -120,7 +120,9 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     let provider = provider::open(&globals.dir, &repo.config, access, globals.color)?;
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
-    if let Ok(Some(pending)) = crate::apply::journal::pending(&provider.state_dir()) {
+    if let Ok(Some(pending)) =
+        crate::apply::journal::pending(&crate::apply::state::dir(&provider.identity()))
+    {
         eprintln!("{}", pending.warning());
     }
     let commit = crate::apply::audit::git_commit(&globals.dir, &repo.config.manifests);

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::apply::journal;
 use crate::apply::lock::{self, ApplyLock, Holder, LockError};
+use crate::apply::{journal, state};
 use crate::config::{CONFIG_FILE, Config, ProviderKind};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::manifest::{self, ManifestFile, Salvaged};
@@ -81,7 +81,7 @@ pub fn create_sandbox(path: &Path, state: Option<&Path>, color: bool) -> anyhow:
             );
         }
     }
-    let state_dir = sandbox_provider::state_dir(path);
+    let state_dir = state::dir(&sandbox_provider::identity(path));
     let _lock = take_lock(path, &state_dir)?;
     let tmp = PathBuf::from(format!("{}.creating", path.display()));
     let _ = std::fs::remove_file(&tmp);

@@ -8,8 +8,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Action, Change, Danger, Kind, Plan, Target};
-use crate::model::{MetadataType, OrgRole, ProjectRole, ResourceKind, ResourceRole};
+use super::{Action, Danger, Kind, Op, Plan};
 
 /// The member of a saved plan that holds its digest (left out of what is digested).
 const DIGEST: &str = "digest";
@@ -94,53 +93,23 @@ fn canonical_json(value: &Value, out: &mut String) {
 }
 
 /// The least danger a change can carry, from what it does.
-pub fn minimum_danger(c: &Change) -> Danger {
-    let field = |name: &str, after: bool| {
-        let v = if after { c.after(name) } else { c.before(name) };
-        v.cloned().unwrap_or(Value::Null)
-    };
-    let lowers = |before: Value, after: Value| -> bool {
-        let rank = |v: Value| -> Option<u8> {
-            match &c.target {
-                Target::User { .. } => serde_json::from_value::<OrgRole>(v).ok().map(OrgRole::rank),
-                Target::Access {
-                    resource_kind: ResourceKind::Project,
-                    ..
-                } => serde_json::from_value::<ProjectRole>(v)
-                    .ok()
-                    .map(ProjectRole::rank),
-                Target::Access { .. } => serde_json::from_value::<ResourceRole>(v)
-                    .ok()
-                    .map(ResourceRole::rank),
-                _ => None,
-            }
-        };
-        matches!((rank(before), rank(after)), (Some(b), Some(a)) if a < b)
-    };
-    match (c.action, &c.target) {
-        (
-            Action::Delete,
-            Target::User { .. }
-            | Target::Group { .. }
-            | Target::ProjectTag { .. }
-            | Target::MetadataKey { .. }
-            | Target::Folder { .. },
-        ) => Danger::Destructive,
-        (Action::Delete, _) => Danger::Disruptive,
-        (Action::Replace, Target::User { .. }) => Danger::Destructive,
-        (Action::Replace, _) => Danger::Disruptive,
-        (Action::Update, Target::MetadataKey { .. }) => {
-            let parse = |v: Value| serde_json::from_value::<MetadataType>(v).ok();
-            match (parse(field("type", false)), parse(field("type", true))) {
-                (Some(old), Some(new)) if !old.retype_breaks_data(&new) => Danger::Safe,
-                _ => Danger::Destructive,
-            }
-        }
-        (Action::Update, Target::User { .. } | Target::Access { .. })
-            if lowers(field("role", false), field("role", true)) =>
-        {
-            Danger::Disruptive
-        }
+pub fn minimum_danger(op: &Op) -> Danger {
+    use Op::*;
+    match op {
+        RemoveUser { .. }
+        | ReplaceUser { .. }
+        | DeleteGroup { .. }
+        | DeleteTag { .. }
+        | DeleteMetadataKey { .. }
+        | DeleteFolder { .. } => Danger::Destructive,
+        RemoveGroupMember { .. }
+        | RemoveGroupManager { .. }
+        | UnassignTag { .. }
+        | RemoveAccess { .. }
+        | ReplaceAccess { .. } => Danger::Disruptive,
+        RetypeMetadataKey { from, to, .. } if from.retype_breaks_data(to) => Danger::Destructive,
+        SetOrgRole { from, to, .. } if to.rank() < from.rank() => Danger::Disruptive,
+        SetAccessRole { from, to, .. } if to.rank() < from.rank() => Danger::Disruptive,
         _ => Danger::Safe,
     }
 }
@@ -156,7 +125,8 @@ pub fn check(plan: &Plan) -> Result<(), String> {
                 c.target.kind()
             ));
         }
-        let least = minimum_danger(c);
+        let op = c.op().map_err(|e| format!("{what}: {}", e.problem))?;
+        let least = minimum_danger(&op);
         if c.danger < least {
             return Err(format!(
                 "{what} is marked `{:?}` but is at least `{:?}`",
@@ -167,6 +137,9 @@ pub fn check(plan: &Plan) -> Result<(), String> {
         if c.action == Action::Manual && c.kind == Kind::User {
             return Err(format!("{what}: users have no manual changes"));
         }
+        if let Some(why) = c.op_mismatch(&op) {
+            return Err(format!("{what}: {why}"));
+        }
     }
     Ok(())
 }
@@ -174,6 +147,8 @@ pub fn check(plan: &Plan) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{OrgRole, UserType};
+    use crate::plan::Change;
 
     fn sealed() -> Value {
         let mut plan = Plan {
@@ -194,6 +169,48 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(&plan).unwrap_or_default())
                 .unwrap_or_default();
         assert_eq!(verify_seal(&reformatted), Ok(()));
+    }
+
+    fn invite() -> Plan {
+        let op = Op::InviteUser {
+            email: "bob@acme.com".into(),
+            role: OrgRole::Member,
+            user_type: UserType::External,
+        };
+        Plan {
+            changes: vec![Change::from_op(op, Danger::Safe)],
+            ..Plan::default()
+        }
+    }
+
+    #[test]
+    fn a_change_that_is_not_one_operation_is_refused() {
+        assert_eq!(check(&invite()), Ok(()));
+        let mut unreadable = invite();
+        unreadable.changes[0].fields[1].after = Value::from("robot");
+        assert!(
+            check(&unreadable).is_err_and(|why| why.starts_with(
+                "change 1 (user bob@acme.com): the new value of field `type` is missing or unreadable"
+            )),
+            "{:?}",
+            check(&unreadable)
+        );
+        let mut extra = invite();
+        extra.changes[0] = extra.changes[0]
+            .clone()
+            .field("note", None, Value::from("x"));
+        assert!(
+            check(&extra).is_err_and(|why| why.contains("its fields (role, type, note)")),
+            "{:?}",
+            check(&extra)
+        );
+        let mut renamed = invite();
+        renamed.changes[0].key = "eve@acme.com".into();
+        assert!(
+            check(&renamed).is_err_and(|why| why.contains("its key should be `bob@acme.com`")),
+            "{:?}",
+            check(&renamed)
+        );
     }
 
     #[test]

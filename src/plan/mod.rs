@@ -7,6 +7,7 @@
 mod diff;
 mod fingerprint;
 pub mod integrity;
+pub mod op;
 mod order;
 pub mod target;
 
@@ -19,6 +20,7 @@ use crate::model::{FolderPath, Principal, ResourceKind};
 
 pub use diff::plan;
 pub use fingerprint::fingerprint;
+pub use op::{AccessRole, BatchKey, Op, OpError, ResourceId};
 pub use order::enforce_deletion_limits;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -129,35 +131,81 @@ impl Kind {
         Kind::Access,
     ];
 
+    /// Its names: in plans and `--target` (`as_str`), as a heading (`plural`), in
+    /// `policy.max_deletions` (`policy`).
+    fn names(self) -> &'static KindNames {
+        &KIND_NAMES[self as usize]
+    }
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::User => "user",
-            Kind::Group => "group",
-            Kind::GroupMember => "group_member",
-            Kind::GroupManager => "group_manager",
-            Kind::ProjectTag => "project_tag",
-            Kind::ProjectTagAssignment => "project_tag_assignment",
-            Kind::MetadataKey => "metadata_key",
-            Kind::Folder => "folder",
-            Kind::Access => "access",
-        }
+        self.names().name
     }
 
     /// Heading for grouped output.
     pub fn plural(self) -> &'static str {
-        match self {
-            Kind::User => "users",
-            Kind::Group => "groups",
-            Kind::GroupMember => "group members",
-            Kind::GroupManager => "group managers",
-            Kind::ProjectTag => "project tags",
-            Kind::ProjectTagAssignment => "project tag assignments",
-            Kind::MetadataKey => "metadata keys",
-            Kind::Folder => "folders",
-            Kind::Access => "access",
-        }
+        self.names().plural
+    }
+
+    /// The key of `policy.max_deletions` for this kind.
+    pub fn policy_name(self) -> &'static str {
+        self.names().policy
     }
 }
+
+struct KindNames {
+    name: &'static str,
+    plural: &'static str,
+    policy: &'static str,
+}
+
+/// Every name of every kind, in `Kind` order: the one table to edit.
+const KIND_NAMES: [KindNames; 9] = [
+    KindNames {
+        name: "user",
+        plural: "users",
+        policy: "users",
+    },
+    KindNames {
+        name: "group",
+        plural: "groups",
+        policy: "groups",
+    },
+    KindNames {
+        name: "group_member",
+        plural: "group members",
+        policy: "group_members",
+    },
+    KindNames {
+        name: "group_manager",
+        plural: "group managers",
+        policy: "group_managers",
+    },
+    KindNames {
+        name: "project_tag",
+        plural: "project tags",
+        policy: "project_tags",
+    },
+    KindNames {
+        name: "project_tag_assignment",
+        plural: "project tag assignments",
+        policy: "project_tag_assignments",
+    },
+    KindNames {
+        name: "metadata_key",
+        plural: "metadata keys",
+        policy: "metadata_keys",
+    },
+    KindNames {
+        name: "folder",
+        plural: "folders",
+        policy: "folders",
+    },
+    KindNames {
+        name: "access",
+        plural: "access",
+        policy: "access",
+    },
+];
 
 impl std::fmt::Display for Kind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -324,18 +372,8 @@ impl Change {
         }
     }
 
-    /// A rename: the target names the object as it is now; people read the new name
-    /// (`key`).
-    pub fn rename(target: Target, old: &str, new: &str, key: String) -> Self {
-        let mut change = Change::new(target, Action::Rename, Danger::Safe).field(
-            "name",
-            serde_json::json!(old),
-            serde_json::json!(new),
-        );
-        change.key = key;
-        change
-    }
-
+    /// Adds a field change (tests and hand-made changes; the planner builds changes
+    /// from operations with [`Change::from_op`]).
     pub fn field(
         mut self,
         field: &str,

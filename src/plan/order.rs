@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Action, Blocked, Change, Kind, Target};
+use super::{Action, Blocked, Change, Kind, Op, Target};
 use crate::config::MaxDeletions;
 use crate::diagnostic::Rule;
 
@@ -35,8 +35,11 @@ pub fn phase(c: &Change) -> u8 {
 /// An access change from the admin role to another.
 fn takes_admin_away(c: &Change) -> bool {
     c.kind == Kind::Access
-        && c.before("role") == Some(&serde_json::json!("admin"))
-        && c.after("role") != Some(&serde_json::json!("admin"))
+        && matches!(
+            c.op(),
+            Ok(Op::SetAccessRole { from, to, .. } | Op::ReplaceAccess { from, to, .. })
+                if from.is_admin() && !to.is_admin()
+        )
 }
 
 fn sort_key(c: &Change) -> (u8, u8, i64, String) {
@@ -69,21 +72,6 @@ pub fn limit_for(limits: &MaxDeletions, kind: Kind) -> u32 {
         Kind::Access => limits.access,
     };
     specific.unwrap_or(limits.default)
-}
-
-/// The plural name used in `policy.max_deletions`.
-fn policy_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::User => "users",
-        Kind::Group => "groups",
-        Kind::GroupMember => "group_members",
-        Kind::GroupManager => "group_managers",
-        Kind::ProjectTag => "project_tags",
-        Kind::ProjectTagAssignment => "project_tag_assignments",
-        Kind::MetadataKey => "metadata_keys",
-        Kind::Folder => "folders",
-        Kind::Access => "access",
-    }
 }
 
 /// Counts as a deletion: deleting, or replacing a user (remove + re-add).
@@ -127,6 +115,24 @@ pub fn enforce_deletion_limits(
 pub fn limit_message(kind: Kind, n: u32, limit: u32) -> String {
     format!(
         "{n} {kind} deletions exceed `policy.max_deletions.{}` = {limit}: raise the limit in orgform.yaml or remove fewer at a time",
-        policy_name(kind)
+        kind.policy_name()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_names_in_the_one_table() {
+        for kind in Kind::ALL {
+            // The plan's spelling is serde's: the table must agree with it.
+            assert_eq!(
+                serde_json::to_value(kind).ok(),
+                Some(serde_json::Value::from(kind.as_str())),
+                "{kind:?}"
+            );
+            assert_eq!(kind.policy_name(), kind.plural().replace(' ', "_"));
+        }
+    }
 }

@@ -320,13 +320,12 @@ mod tests {
 
     #[test]
     fn a_rename_is_selected_by_its_old_and_new_name() {
-        let rename = Change::rename(
-            Target::Group {
-                name: "old".to_string(),
+        let rename = Change::from_op(
+            crate::plan::Op::RenameGroup {
+                from: "old".to_string(),
+                to: "new".to_string(),
             },
-            "old",
-            "new",
-            "new".to_string(),
+            crate::plan::Danger::Safe,
         );
         for s in ["group/old", "group/new", "group"] {
             assert!(

@@ -1,32 +1,106 @@
-//! Providers hold the live org: read it whole, perform one change at a time.
-//! They never decide policy; the planner never calls them.
+//! Providers hold the live org: read it whole, perform typed operations ([`Op`]).
+//! They never decide policy; the planner never calls them. Adding a provider means
+//! implementing [`Provider`]: its errors say their class ([`ErrorClass`]), and apply
+//! decides what to do by the class, never by the message.
 
 pub mod sandbox;
 
-use crate::model::Org;
-use crate::plan::{Capabilities, Change};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProviderError {
-    /// The platform refused the change (a platform rule).
-    #[error("{0}")]
-    Refused(String),
-    #[error("{0}")]
-    Failed(String),
-    /// The change cannot be performed through this provider (manual items, bad plan data).
-    #[error("{0}")]
-    Unsupported(String),
+use crate::diagnostic::Rule;
+use crate::model::Org;
+use crate::plan::{Capabilities, Op};
+
+/// What kind of failure a provider error is: it decides what apply does next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The platform refused the change by one of its rules: dependants are skipped.
+    Refused(Rule),
+    /// The object (or one it needs) does not exist.
+    NotFound,
+    /// Something with that name or identity exists already. A create that finds its
+    /// object with the planned content counts as done.
+    AlreadyExists,
+    /// Worth trying again (rate limit, unavailable, timeout): retried with backoff,
+    /// after `retry_after` when the platform said.
+    Transient {
+        retry_after: Option<Duration>,
+    },
+    /// The credentials are not accepted, or lack the permission.
+    Denied,
+    /// Not something this provider can do (a manual step).
+    Unsupported,
+    Other,
 }
+
+/// A failed read or write, with its class; the message is for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+impl ProviderError {
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> Self {
+        ProviderError {
+            class,
+            message: message.into(),
+        }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(self.class, ErrorClass::Transient { .. })
+    }
+}
+
+/// Which org a provider reaches. Apply keeps its local state (lock, journals, plan
+/// copies) per identity, so every checkout applying to one org finds the same state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum OrgIdentity {
+    /// A sandbox org: its database file, canonical (symlinks and `..` resolved).
+    SandboxFile(PathBuf),
+    /// An org on a platform reached over the network, e.g. `encord` and
+    /// `app.encord.com/<organisation id>`.
+    Remote { provider: String, id: String },
+}
+
+/// What a provider tells apply while it performs a batch, about the operation at a
+/// position in the batch: it is about to be written (possibly), or how it ended.
+#[derive(Debug)]
+pub enum BatchEvent {
+    Writing(usize),
+    Finished(usize, Result<(), ProviderError>),
+}
+
+/// Receives a batch's events as they happen, so each is journaled before the next
+/// write; `Break` means stop (the journal could not be written).
+pub type BatchReport<'a> = dyn FnMut(BatchEvent) -> ControlFlow<()> + 'a;
 
 pub trait Provider {
     /// What the user is told they are planning against, e.g. `sandbox .orgform/sandbox.db`.
     fn describe(&self) -> String;
-    /// Where applies against this org keep their lock, journals and plan copies: one
-    /// place per org, so two checkouts applying to the same org see each other.
-    fn state_dir(&self) -> std::path::PathBuf;
+    /// Which org this is (apply keys its lock and journals by it).
+    fn identity(&self) -> OrgIdentity;
     fn capabilities(&self) -> Capabilities;
     /// The whole live org as one snapshot.
     fn read(&mut self) -> Result<Org, ProviderError>;
-    /// Performs one planned change.
-    fn apply(&mut self, change: &Change) -> Result<(), ProviderError>;
+    /// Performs one operation.
+    fn apply(&mut self, op: &Op) -> Result<(), ProviderError>;
+    /// Performs operations that share one [`Op::batch_key`] (one list-taking API call
+    /// can do them), reporting `Writing` for each before the call and `Finished` for
+    /// each after it. The default performs them one at a time.
+    fn apply_batch(&mut self, ops: &[Op], report: &mut BatchReport<'_>) {
+        for (i, op) in ops.iter().enumerate() {
+            if report(BatchEvent::Writing(i)).is_break() {
+                return;
+            }
+            let result = self.apply(op);
+            if report(BatchEvent::Finished(i, result)).is_break() {
+                return;
+            }
+        }
+    }
 }

@@ -3,41 +3,36 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
-
-use super::{Provider, ProviderError};
-use crate::model::{MetadataType, Org};
-use crate::plan::{Action, Capabilities, Change, Target};
+use super::{ErrorClass, OrgIdentity, Provider, ProviderError};
+use crate::diagnostic::Rule;
+use crate::model::Org;
+use crate::plan::{Capabilities, Op};
 use crate::sandbox::store::{Access, Store, StoreError};
 
 pub struct SandboxProvider {
     store: Store,
     /// As shown to the user.
     path: PathBuf,
-    /// The database file, for the state directory beside it.
+    /// The database file: the org's identity.
     file: PathBuf,
 }
 
-/// Where applies against the sandbox at `file` keep their lock, journals and plan
-/// copies: beside the file, under its canonical name, so every checkout (and every
-/// symlink) reaching this org agrees — also before the file exists.
-pub fn state_dir(file: &Path) -> PathBuf {
+/// The identity of the sandbox org at `file`: its canonical name, so every checkout
+/// (and every symlink) reaching this org agrees — also before the file exists.
+pub fn identity(file: &Path) -> OrgIdentity {
     let canonical = std::fs::canonicalize(file).unwrap_or_else(|_| {
         match (file.parent().map(std::fs::canonicalize), file.file_name()) {
             (Some(Ok(dir)), Some(name)) => dir.join(name),
             _ => file.to_path_buf(),
         }
     });
-    let mut name = canonical.file_name().unwrap_or_default().to_os_string();
-    name.push(".apply");
-    canonical.with_file_name(name)
+    OrgIdentity::SandboxFile(canonical)
 }
 
 impl SandboxProvider {
     /// Opens an existing sandbox org; `ReadOnly` for commands that never write.
     pub fn open(path: &Path, shown: &str, access: Access) -> Result<Self, ProviderError> {
-        let store =
-            Store::open_existing(path, access).map_err(|e| ProviderError::Failed(e.to_string()))?;
+        let store = Store::open_existing(path, access)?;
         Ok(SandboxProvider {
             store,
             path: PathBuf::from(shown),
@@ -60,22 +55,30 @@ impl SandboxProvider {
 
 impl From<StoreError> for ProviderError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Refused { .. } => ProviderError::Refused(e.to_string()),
-            other => ProviderError::Failed(other.to_string()),
-        }
+        let class = match &e {
+            StoreError::Refused {
+                rule:
+                    Rule::UserDuplicate
+                    | Rule::GroupNameDuplicate
+                    | Rule::TagNameDuplicate
+                    | Rule::FolderNameDuplicate,
+                ..
+            } => ErrorClass::AlreadyExists,
+            StoreError::Refused { rule, .. } => ErrorClass::Refused(*rule),
+            StoreError::NotFound(_) => ErrorClass::NotFound,
+            // Another writer held the file past the busy timeout: worth another try.
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) =>
+            {
+                ErrorClass::Transient { retry_after: None }
+            }
+            _ => ErrorClass::Other,
+        };
+        ProviderError::new(class, e.to_string())
     }
-}
-
-/// A field's planned value, decoded.
-fn after<T: DeserializeOwned>(change: &Change, field: &str) -> Result<T, ProviderError> {
-    let value = change.after(field).cloned().unwrap_or_default();
-    serde_json::from_value(value).map_err(|e| {
-        ProviderError::Unsupported(format!(
-            "{} {}: field `{field}` is unreadable in the plan: {e}",
-            change.kind, change.key
-        ))
-    })
 }
 
 impl Provider for SandboxProvider {
@@ -83,8 +86,8 @@ impl Provider for SandboxProvider {
         format!("sandbox {}", self.path.display())
     }
 
-    fn state_dir(&self) -> PathBuf {
-        state_dir(&self.file)
+    fn identity(&self) -> OrgIdentity {
+        identity(&self.file)
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -95,106 +98,145 @@ impl Provider for SandboxProvider {
         Ok(self.store.read()?)
     }
 
-    fn apply(&mut self, c: &Change) -> Result<(), ProviderError> {
+    fn apply(&mut self, op: &Op) -> Result<(), ProviderError> {
+        use Op::*;
         let s = &mut self.store;
-        let unsupported = || {
-            ProviderError::Unsupported(format!(
-                "{} {} cannot be {:?}d by the sandbox",
-                c.kind, c.key, c.action
-            ))
-        };
-        match (&c.target, c.action) {
-            (_, Action::Manual) => return Err(unsupported()),
-            (Target::User { email }, Action::Create) => s.add_user(
+        match op {
+            InviteUser {
                 email,
-                after(c, "role")?,
-                after(c, "type")?,
+                role,
+                user_type,
+            } => s.add_user(
+                email,
+                *role,
+                *user_type,
                 crate::model::InvitationStatus::Invited,
             )?,
-            (Target::User { email }, Action::Update) => {
-                s.set_user_role(email, after(c, "role")?)?
+            SetOrgRole { email, to, .. } => s.set_user_role(email, *to)?,
+            ReplaceUser {
+                email,
+                role,
+                user_type,
+                ..
+            } => s.replace_user(email, *role, *user_type)?,
+            RemoveUser { email, .. } => s.remove_user(email)?,
+            CreateGroup { name, description } => s.create_group(name, description)?,
+            RenameGroup { from, to } => s.rename_group(from, to)?,
+            SetGroupDescription { name, to, .. } => s.set_group_description(name, to)?,
+            DeleteGroup { name, .. } => s.delete_group(name)?,
+            AddGroupMember { group, email } => s.add_group_user(group, email, false)?,
+            RemoveGroupMember { group, email } => s.remove_group_user(group, email, false)?,
+            AddGroupManager { group, email } => s.add_group_user(group, email, true)?,
+            RemoveGroupManager { group, email } => s.remove_group_user(group, email, true)?,
+            CreateTag { name, description } => s.create_tag(name, description)?,
+            RenameTag { from, to } => s.rename_tag(from, to)?,
+            SetTagDescription { name, to, .. } => s.set_tag_description(name, to)?,
+            DeleteTag { name, .. } => s.delete_tag(name)?,
+            AssignTag { project, tag } => s.assign_tag(&project.hash, tag)?,
+            UnassignTag { project, tag } => s.unassign_tag(&project.hash, tag)?,
+            CreateMetadataKey { key, ty } | RetypeMetadataKey { key, to: ty, .. } => {
+                s.set_metadata_key(key, ty)?
             }
-            (Target::User { email }, Action::Replace) => {
-                s.replace_user(email, after(c, "role")?, after(c, "type")?)?
-            }
-            (Target::User { email }, Action::Delete) => s.remove_user(email)?,
-            (Target::Group { name }, Action::Create) => {
-                s.create_group(name, &after::<String>(c, "description")?)?
-            }
-            (Target::Group { name }, Action::Rename) => {
-                s.rename_group(name, &after::<String>(c, "name")?)?
-            }
-            (Target::Group { name }, Action::Update) => {
-                s.set_group_description(name, &after::<String>(c, "description")?)?
-            }
-            (Target::Group { name }, Action::Delete) => s.delete_group(name)?,
-            (Target::GroupMember { group, email }, Action::Create) => {
-                s.add_group_user(group, email, false)?
-            }
-            (Target::GroupMember { group, email }, Action::Delete) => {
-                s.remove_group_user(group, email, false)?
-            }
-            (Target::GroupManager { group, email }, Action::Create) => {
-                s.add_group_user(group, email, true)?
-            }
-            (Target::GroupManager { group, email }, Action::Delete) => {
-                s.remove_group_user(group, email, true)?
-            }
-            (Target::ProjectTag { name }, Action::Create) => {
-                s.create_tag(name, &after::<String>(c, "description")?)?
-            }
-            (Target::ProjectTag { name }, Action::Rename) => {
-                s.rename_tag(name, &after::<String>(c, "name")?)?
-            }
-            (Target::ProjectTag { name }, Action::Update) => {
-                s.set_tag_description(name, &after::<String>(c, "description")?)?
-            }
-            (Target::ProjectTag { name }, Action::Delete) => s.delete_tag(name)?,
-            (Target::ProjectTagAssignment { project, tag, .. }, Action::Create) => {
-                s.assign_tag(project, tag)?
-            }
-            (Target::ProjectTagAssignment { project, tag, .. }, Action::Delete) => {
-                s.unassign_tag(project, tag)?
-            }
-            (Target::MetadataKey { key }, Action::Create | Action::Update) => {
-                s.set_metadata_key(key, &after::<MetadataType>(c, "type")?)?
-            }
-            (Target::MetadataKey { key }, Action::Delete) => s.delete_metadata_key(key)?,
-            (Target::Folder { path }, Action::Create) => {
-                s.create_folder(path, &after::<String>(c, "description")?)?
-            }
-            (Target::Folder { path }, Action::Rename) => {
-                s.rename_folder(path, &after::<String>(c, "name")?)?
-            }
-            (Target::Folder { path }, Action::Update) => {
-                s.set_folder_description(path, &after::<String>(c, "description")?)?
-            }
-            (Target::Folder { path }, Action::Delete) => s.delete_folder(path)?,
-            (
-                Target::Access {
-                    resource_kind,
-                    resource,
-                    principal,
-                    ..
-                },
-                Action::Create | Action::Update | Action::Replace,
-            ) => s.set_access(
-                *resource_kind,
+            DeleteMetadataKey { key, .. } => s.delete_metadata_key(key)?,
+            CreateFolder { path, description } => s.create_folder(path, description)?,
+            RenameFolder { path, to } => s.rename_folder(path, to)?,
+            SetFolderDescription { path, to, .. } => s.set_folder_description(path, to)?,
+            DeleteFolder { path, .. } => s.delete_folder(path)?,
+            GrantAccess {
                 resource,
                 principal,
-                &after::<String>(c, "role")?,
-            )?,
-            (
-                Target::Access {
-                    resource_kind,
-                    resource,
-                    principal,
-                    ..
-                },
-                Action::Delete,
-            ) => s.remove_access(*resource_kind, resource, principal)?,
-            _ => return Err(unsupported()),
+                role: to,
+            }
+            | SetAccessRole {
+                resource,
+                principal,
+                to,
+                ..
+            }
+            | ReplaceAccess {
+                resource,
+                principal,
+                to,
+                ..
+            } => s.set_access(resource.kind, &resource.hash, principal, &to.to_string())?,
+            RemoveAccess {
+                resource,
+                principal,
+                ..
+            } => s.remove_access(resource.kind, &resource.hash, principal)?,
+            Manual { target, .. } => {
+                return Err(ProviderError::new(
+                    ErrorClass::Unsupported,
+                    format!(
+                        "{} {} is a manual step: the sandbox cannot do it",
+                        target.kind(),
+                        op.key()
+                    ),
+                ));
+            }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FolderPath, InvitationStatus, OrgRole, UserType};
+
+    fn class_of(provider: &mut SandboxProvider, op: Op) -> ErrorClass {
+        match provider.apply(&op) {
+            Err(e) => e.class,
+            Ok(()) => panic!("{op:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn store_errors_keep_their_message_and_get_a_class() {
+        let mut store = Store::in_memory().expect("store");
+        store
+            .add_user(
+                "ada@acme.com",
+                OrgRole::Admin,
+                UserType::Internal,
+                InvitationStatus::Joined,
+            )
+            .expect("admin");
+        store.create_group("labelers", "").expect("group");
+        let mut provider = SandboxProvider::from_store(store);
+        let remove_admin = Op::RemoveUser {
+            email: "ada@acme.com".into(),
+            role: OrgRole::Admin,
+            user_type: UserType::Internal,
+        };
+        assert_eq!(
+            provider.apply(&remove_admin).map_err(|e| e.to_string()),
+            Err(
+                "refused (admin-unremovable): `ada@acme.com` is an admin; admins cannot be removed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            class_of(&mut provider, remove_admin),
+            ErrorClass::Refused(Rule::AdminUnremovable)
+        );
+        let duplicate = Op::CreateGroup {
+            name: "labelers".into(),
+            description: String::new(),
+        };
+        assert_eq!(
+            class_of(&mut provider, duplicate),
+            ErrorClass::AlreadyExists
+        );
+        let missing = Op::DeleteFolder {
+            path: FolderPath(vec!["raw".into()]),
+            description: String::new(),
+        };
+        assert_eq!(class_of(&mut provider, missing), ErrorClass::NotFound);
+        let manual = Op::Manual {
+            target: crate::plan::Target::ProjectTag { name: "ct".into() },
+            rename_to: Some("CT".into()),
+        };
+        assert_eq!(class_of(&mut provider, manual), ErrorClass::Unsupported);
     }
 }

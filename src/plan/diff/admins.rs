@@ -12,12 +12,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
 use crate::model::{Org, Principal, ResourceKind, UserType, email};
 use crate::plan::order::{limit_for, limit_message, phase, sort_for_apply};
-use crate::plan::{Action, Blocked, Change, Danger, Kind, Target};
+use crate::plan::{AccessRole, Action, Blocked, Change, Danger, Kind, Op, ResourceId, Target};
 
 use super::{Held, Planner};
 
@@ -98,7 +96,14 @@ impl AdminWorld {
 
     /// Applies one change; returns the resources where it took an admin away.
     fn apply(&mut self, c: &Change) -> Vec<Res> {
-        let after_role_admin = || c.after("role") == Some(&json!("admin"));
+        let after_role_admin = || {
+            matches!(
+                c.op(),
+                Ok(Op::GrantAccess { role: to, .. }
+                    | Op::SetAccessRole { to, .. }
+                    | Op::ReplaceAccess { to, .. }) if to.is_admin()
+            )
+        };
         match (&c.target, c.action) {
             (Target::User { email }, Action::Create) => {
                 self.users.insert(email.clone());
@@ -125,7 +130,10 @@ impl AdminWorld {
                 Vec::new()
             }
             (Target::Group { name }, Action::Rename) => {
-                let Some(new) = c.after("name").and_then(|v| v.as_str()) else {
+                let Ok(op) = c.op() else {
+                    return Vec::new();
+                };
+                let Some(new) = op.renamed_to() else {
                     return Vec::new();
                 };
                 if let Some(members) = self.groups.remove(name) {
@@ -482,32 +490,36 @@ impl<'a> Planner<'a> {
                 .live
                 .access_of(*kind, hash)
                 .and_then(|a| a.into_iter().find(|(w, _)| **w == who).map(|(_, r)| r));
-            let action = if live_role.is_some() {
-                Action::Update
-            } else {
-                Action::Create
+            let resource = ResourceId {
+                kind: *kind,
+                hash: hash.clone(),
+                title: self.label(*kind, hash),
+            };
+            let admin = AccessRole::admin(*kind);
+            let op = match live_role.and_then(|r| AccessRole::parse(*kind, &r)) {
+                Some(from) => Op::SetAccessRole {
+                    resource,
+                    principal: who,
+                    from,
+                    to: admin,
+                },
+                None => Op::GrantAccess {
+                    resource,
+                    principal: who,
+                    role: admin,
+                },
             };
             grants.push(
-                Change::new(
-                    Target::Access {
-                        resource_kind: *kind,
-                        resource: hash.clone(),
-                        title: self.label(*kind, hash),
-                        principal: who,
-                    },
-                    action,
-                    Danger::Safe,
-                )
-                .field("role", live_role.map(|r| json!(r)), json!("admin"))
-                .rule(Rule::SoleResourceAdmin)
-                .note(format!(
-                    "takes over as admin from {} (policy offboarding.replacement)",
-                    offboarded
-                        .iter()
-                        .map(|e| format!("`{e}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
+                Change::from_op(op, Danger::Safe)
+                    .rule(Rule::SoleResourceAdmin)
+                    .note(format!(
+                        "takes over as admin from {} (policy offboarding.replacement)",
+                        offboarded
+                            .iter()
+                            .map(|e| format!("`{e}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
             );
         }
         self.changes.extend(grants);

@@ -2,10 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::model::FolderPath;
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::plan::{Change, Danger, Kind, Op};
 
 use super::{Match, Planner};
 
@@ -50,14 +48,12 @@ impl<'a> Planner<'a> {
                     }
                 },
             };
-            let target = Target::Folder { path: path.clone() };
             let Some(live_path) = live_path else {
-                self.changes
-                    .push(Change::new(target, Action::Create, Danger::Safe).field(
-                        "description",
-                        None,
-                        json!(want.description),
-                    ));
+                let op = Op::CreateFolder {
+                    path: path.clone(),
+                    description: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
                 continue;
             };
             matched.insert(path.clone(), live_path.clone());
@@ -67,21 +63,20 @@ impl<'a> Planner<'a> {
                     Some(parent) => parent.child(live_path.name()),
                     None => FolderPath(vec![live_path.name().to_string()]),
                 };
-                self.changes.push(Change::rename(
-                    Target::Folder { path: now },
-                    live_path.name(),
-                    path.name(),
-                    path.to_string(),
-                ));
+                let op = Op::RenameFolder {
+                    path: now,
+                    to: path.name().to_string(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
             }
             let have = &self.live.folders[&live_path];
             if have.description != want.description {
-                self.changes
-                    .push(Change::new(target, Action::Update, Danger::Safe).field(
-                        "description",
-                        json!(have.description),
-                        json!(want.description),
-                    ));
+                let op = Op::SetFolderDescription {
+                    path: path.clone(),
+                    from: have.description.clone(),
+                    to: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
             }
         }
         if !self.policy.prune.folders {
@@ -109,14 +104,13 @@ impl<'a> Planner<'a> {
                 }
                 None => path.clone(),
             };
+            let op = Op::DeleteFolder {
+                path: now,
+                description: have.description.clone(),
+            };
             self.changes.push(
-                Change::new(
-                    Target::Folder { path: now },
-                    Action::Delete,
-                    Danger::Destructive,
-                )
-                .field("description", json!(have.description), None)
-                .note("deletes the folder and the files in it"),
+                Change::from_op(op, Danger::Destructive)
+                    .note("deletes the folder and the files in it"),
             );
         }
     }

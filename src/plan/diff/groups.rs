@@ -2,11 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
 use crate::model::Principal;
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::plan::{Action, Change, Danger, Kind, Op, Target};
 
 use super::{Match, Planner};
 
@@ -52,7 +50,6 @@ impl<'a> Planner<'a> {
                 renamed_from.as_ref(),
                 |n| self.live.groups.contains_key(n).then(|| n.to_string()),
             );
-            let target = Target::Group { name: name.clone() };
             let live_name = match found {
                 Match::Found(live_name) => Some(live_name),
                 Match::Missing => None,
@@ -62,12 +59,11 @@ impl<'a> Planner<'a> {
                 }
             };
             let Some(live_name) = live_name else {
-                self.changes
-                    .push(Change::new(target, Action::Create, Danger::Safe).field(
-                        "description",
-                        None,
-                        json!(want.description),
-                    ));
+                let op = Op::CreateGroup {
+                    name: name.clone(),
+                    description: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
                 self.memberships(name, &Default::default(), &Default::default(), want);
                 continue;
             };
@@ -75,22 +71,19 @@ impl<'a> Planner<'a> {
             self.group_map.insert(live_name.clone(), Some(name.clone()));
             let have = &self.live.groups[&live_name];
             if live_name != *name {
-                self.changes.push(Change::rename(
-                    Target::Group {
-                        name: live_name.clone(),
-                    },
-                    &live_name,
-                    name,
-                    name.clone(),
-                ));
+                let op = Op::RenameGroup {
+                    from: live_name.clone(),
+                    to: name.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
             }
             if have.description != want.description {
-                self.changes
-                    .push(Change::new(target, Action::Update, Danger::Safe).field(
-                        "description",
-                        json!(have.description),
-                        json!(want.description),
-                    ));
+                let op = Op::SetGroupDescription {
+                    name: name.clone(),
+                    from: have.description.clone(),
+                    to: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
             }
             self.memberships(name, &have.members, &have.managers, want);
         }
@@ -115,18 +108,15 @@ impl<'a> Planner<'a> {
                 .iter()
                 .filter(|(_, _, p, _)| **p == Principal::Group(name.clone()))
                 .count();
-            self.changes.push(
-                Change::new(
-                    Target::Group { name: name.clone() },
-                    Action::Delete,
-                    Danger::Destructive,
-                )
-                .field("description", json!(have.description), None)
-                .note(format!(
+            let op = Op::DeleteGroup {
+                name: name.clone(),
+                description: have.description.clone(),
+            };
+            self.changes
+                .push(Change::from_op(op, Danger::Destructive).note(format!(
                     "{} member(s) lose the group; revokes its access on {grants} resource(s)",
                     have.members.len()
-                )),
-            );
+                )));
         }
     }
 
@@ -252,7 +242,11 @@ impl<'a> Planner<'a> {
             } else {
                 "remove"
             };
-            return Change::new(target, Action::Manual, danger)
+            let op = Op::Manual {
+                target,
+                rename_to: None,
+            };
+            return Change::from_op(op, danger)
                 .rule(Rule::UnsupportedByProvider)
                 .note(format!(
                     "the API has no group-manager call: in the web app, My organisation → Settings → Groups → Edit `{group}` → {verb} manager {email}"

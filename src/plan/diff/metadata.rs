@@ -1,30 +1,28 @@
 //! The metadata schema: new keys, retypes (destructive when data may break), removals.
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
-use crate::plan::{Action, Change, Danger, Target};
+use crate::plan::{Change, Danger, Op};
 
 use super::Planner;
 
 impl<'a> Planner<'a> {
     pub(super) fn metadata(&mut self) {
         for (key, want) in &self.desired.org.metadata_schema {
-            let target = Target::MetadataKey { key: key.clone() };
             match self.live.metadata_schema.get(key) {
-                None => self
-                    .changes
-                    .push(Change::new(target, Action::Create, Danger::Safe).field(
-                        "type",
-                        None,
-                        json!(want),
-                    )),
+                None => {
+                    let op = Op::CreateMetadataKey {
+                        key: key.clone(),
+                        ty: want.clone(),
+                    };
+                    self.changes.push(Change::from_op(op, Danger::Safe));
+                }
                 Some(have) if have != want => {
-                    let mut change = Change::new(target, Action::Update, Danger::Safe).field(
-                        "type",
-                        json!(have),
-                        json!(want),
-                    );
+                    let op = Op::RetypeMetadataKey {
+                        key: key.clone(),
+                        from: have.clone(),
+                        to: want.clone(),
+                    };
+                    let mut change = Change::from_op(op, Danger::Safe);
                     if have.retype_breaks_data(want) {
                         change.danger = Danger::Destructive;
                         change = change.rule(Rule::MetadataRetype).note(format!(
@@ -41,14 +39,13 @@ impl<'a> Planner<'a> {
         }
         for (key, have) in &self.live.metadata_schema {
             if !self.desired.org.metadata_schema.contains_key(key) {
+                let op = Op::DeleteMetadataKey {
+                    key: key.clone(),
+                    ty: have.clone(),
+                };
                 self.changes.push(
-                    Change::new(
-                        Target::MetadataKey { key: key.clone() },
-                        Action::Delete,
-                        Danger::Destructive,
-                    )
-                    .field("type", json!(have), None)
-                    .note("existing values of this key stop being part of the schema"),
+                    Change::from_op(op, Danger::Destructive)
+                        .note("existing values of this key stop being part of the schema"),
                 );
             }
         }

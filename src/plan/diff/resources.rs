@@ -6,11 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
 use crate::model::{DesiredResource, Principal, ResourceKind};
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::plan::{AccessRole, Action, Change, Danger, Kind, Op, ResourceId, Target};
 
 use super::{Planner, Resolved};
 
@@ -285,25 +283,26 @@ impl<'a> Planner<'a> {
             }
         }
         for (kind, hash, who, role) in restore {
-            let title = self.label(kind, &hash);
+            // Roles read from the org are the platform's own: they always parse.
+            let Some(role) = AccessRole::parse(kind, &role) else {
+                continue;
+            };
+            let op = Op::GrantAccess {
+                resource: ResourceId {
+                    kind,
+                    title: self.label(kind, &hash),
+                    hash,
+                },
+                principal: who,
+                role,
+            };
             self.changes.push(
-                Change::new(
-                    Target::Access {
-                        resource_kind: kind,
-                        resource: hash,
-                        title,
-                        principal: who,
-                    },
-                    Action::Create,
-                    Danger::Safe,
-                )
-                .field("role", None, json!(role))
-                .note("restored after the user is re-added"),
+                Change::from_op(op, Danger::Safe).note("restored after the user is re-added"),
             );
         }
     }
 
-    pub(super) fn access_changes<R: Copy + PartialEq + serde::Serialize>(
+    pub(super) fn access_changes<R: Copy + PartialEq + Into<AccessRole>>(
         &mut self,
         res: &Resolved,
         live: &BTreeMap<Principal, R>,
@@ -316,6 +315,16 @@ impl<'a> Planner<'a> {
             resource: res.hash.clone(),
             title: res.label.clone(),
             principal: who.clone(),
+        };
+        let resource = || ResourceId {
+            kind: res.kind,
+            hash: res.hash.clone(),
+            title: res.label.clone(),
+        };
+        let grant = |who: &Principal, role: R| Op::GrantAccess {
+            resource: resource(),
+            principal: who.clone(),
+            role: role.into(),
         };
         for (who, role) in want {
             if matches!(who, Principal::Group(g) if self.blocked_names.contains(&(Kind::Group, g.clone())))
@@ -339,30 +348,35 @@ impl<'a> Planner<'a> {
                 continue;
             }
             match have.get(who) {
-                None => self.changes.push(
-                    Change::new(target(who), Action::Create, Danger::Safe).field(
-                        "role",
-                        None,
-                        json!(role),
-                    ),
-                ),
+                None => self
+                    .changes
+                    .push(Change::from_op(grant(who, *role), Danger::Safe)),
                 Some(old) if old != role => {
                     let danger = if lower(*role, *old) || !self.caps.change_access_role {
                         Danger::Disruptive
                     } else {
                         Danger::Safe
                     };
-                    let mut change = Change::new(target(who), Action::Update, danger).field(
-                        "role",
-                        json!(old),
-                        json!(role),
-                    );
-                    if !self.caps.change_access_role {
-                        change.action = Action::Replace;
-                        change = change
+                    let (principal, from, to) = (who.clone(), (*old).into(), (*role).into());
+                    let change = if self.caps.change_access_role {
+                        let op = Op::SetAccessRole {
+                            resource: resource(),
+                            principal,
+                            from,
+                            to,
+                        };
+                        Change::from_op(op, danger)
+                    } else {
+                        let op = Op::ReplaceAccess {
+                            resource: resource(),
+                            principal,
+                            from,
+                            to,
+                        };
+                        Change::from_op(op, danger)
                             .rule(Rule::UnsupportedByProvider)
-                            .note("the API cannot change a role in place: removed and re-added");
-                    }
+                            .note("the API cannot change a role in place: removed and re-added")
+                    };
                     self.changes.push(change);
                 }
                 Some(_) => {}
@@ -375,8 +389,7 @@ impl<'a> Planner<'a> {
                     && !want.contains_key(who)
                 {
                     self.changes.push(
-                        Change::new(target(who), Action::Create, Danger::Safe)
-                            .field("role", None, json!(role))
+                        Change::from_op(grant(who, *role), Danger::Safe)
                             .note("restored after the user is re-added"),
                     );
                 }
@@ -395,13 +408,12 @@ impl<'a> Planner<'a> {
                 }
             };
             if !unmanaged {
-                self.changes.push(
-                    Change::new(target(who), Action::Delete, Danger::Disruptive).field(
-                        "role",
-                        json!(role),
-                        None,
-                    ),
-                );
+                let op = Op::RemoveAccess {
+                    resource: resource(),
+                    principal: who.clone(),
+                    role: (*role).into(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Disruptive));
             }
         }
     }

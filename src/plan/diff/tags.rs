@@ -2,10 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::plan::{Change, Danger, Kind, Op, Target};
 
 use super::{Match, Planner};
 
@@ -20,7 +18,6 @@ impl<'a> Planner<'a> {
                 self.desired.tag_renames.get(name),
                 |n| self.live.tag_named(n).map(str::to_string),
             );
-            let target = Target::ProjectTag { name: name.clone() };
             let live_name = match found {
                 Match::Found(live_name) => Some(live_name),
                 Match::Missing => None,
@@ -30,41 +27,45 @@ impl<'a> Planner<'a> {
                 }
             };
             let Some(live_name) = live_name else {
-                self.changes
-                    .push(Change::new(target, Action::Create, Danger::Safe).field(
-                        "description",
-                        None,
-                        json!(want.description),
-                    ));
+                let op = Op::CreateTag {
+                    name: name.clone(),
+                    description: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
                 continue;
             };
             claimed.insert(live_name.clone());
             self.tag_map.insert(live_name.clone(), Some(name.clone()));
             if live_name != *name {
-                let mut change = Change::rename(
-                    Target::ProjectTag {
-                        name: live_name.clone(),
-                    },
-                    &live_name,
-                    name,
-                    name.clone(),
-                );
-                if !self.caps.rename_tag {
-                    change.action = Action::Manual;
-                    change = change.rule(Rule::UnsupportedByProvider).note(format!(
+                let change = if self.caps.rename_tag {
+                    Change::from_op(
+                        Op::RenameTag {
+                            from: live_name.clone(),
+                            to: name.clone(),
+                        },
+                        Danger::Safe,
+                    )
+                } else {
+                    let op = Op::Manual {
+                        target: Target::ProjectTag {
+                            name: live_name.clone(),
+                        },
+                        rename_to: Some(name.clone()),
+                    };
+                    Change::from_op(op, Danger::Safe).rule(Rule::UnsupportedByProvider).note(format!(
                         "the API cannot rename tags: in the web app, My organisation → Settings → Project tags, double-click `{live_name}`, type `{name}`, press Enter"
-                    ));
-                }
+                    ))
+                };
                 self.changes.push(change);
             }
             let have = &self.live.project_tags[&live_name];
             if have.description != want.description {
-                self.changes
-                    .push(Change::new(target, Action::Update, Danger::Safe).field(
-                        "description",
-                        json!(have.description),
-                        json!(want.description),
-                    ));
+                let op = Op::SetTagDescription {
+                    name: name.clone(),
+                    from: have.description.clone(),
+                    to: want.description.clone(),
+                };
+                self.changes.push(Change::from_op(op, Danger::Safe));
             }
         }
         for (name, have) in &self.live.project_tags {
@@ -82,14 +83,13 @@ impl<'a> Planner<'a> {
                 .values()
                 .filter(|p| p.tags.contains(name))
                 .count();
+            let op = Op::DeleteTag {
+                name: name.clone(),
+                description: have.description.clone(),
+            };
             self.changes.push(
-                Change::new(
-                    Target::ProjectTag { name: name.clone() },
-                    Action::Delete,
-                    Danger::Destructive,
-                )
-                .field("description", json!(have.description), None)
-                .note(format!("removes the tag from {used} project(s)")),
+                Change::from_op(op, Danger::Destructive)
+                    .note(format!("removes the tag from {used} project(s)")),
             );
         }
     }

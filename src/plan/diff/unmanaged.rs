@@ -27,11 +27,12 @@ impl<'a> Planner<'a> {
     /// undeclared entries of unmanaged principals are never pruned).
     fn touches_unmanaged(&self, c: &Change) -> bool {
         let u = &self.policy.unmanaged;
-        let new_name = || c.after("name").and_then(|v| v.as_str()).unwrap_or_default();
+        let renamed_to_unmanaged =
+            || matches!(c.op(), Ok(op) if op.renamed_to().is_some_and(|n| u.group(n)));
         match &c.target {
             Target::User { email } => u.user(email),
             Target::Group { name } => {
-                u.group(name) || (c.action == Action::Rename && u.group(new_name()))
+                u.group(name) || (c.action == Action::Rename && renamed_to_unmanaged())
             }
             Target::GroupMember { group, email } | Target::GroupManager { group, email } => {
                 // Re-adding a user (type change) drops their memberships, unmanaged

@@ -1,10 +1,8 @@
 //! Users: invite, change roles, replace on a type change, remove; admins stay.
 
-use serde_json::json;
-
 use crate::diagnostic::Rule;
 use crate::model::{OrgRole, Principal, UserType};
-use crate::plan::{Action, Change, Danger, Kind, Target};
+use crate::plan::{Change, Danger, Kind, Op};
 
 use super::{Planner, footprint_note};
 
@@ -12,9 +10,6 @@ impl<'a> Planner<'a> {
     pub(super) fn users(&mut self) {
         let (desired, live) = (&self.desired.org.users, &self.live.users);
         for (email, want) in desired {
-            let target = Target::User {
-                email: email.clone(),
-            };
             if self.unmanaged_user(email) {
                 self.block_unmanaged(Kind::User, email);
                 continue;
@@ -29,11 +24,14 @@ impl<'a> Planner<'a> {
                     );
                     continue;
                 }
-                self.changes.push(
-                    Change::new(target, Action::Create, Danger::Safe)
-                        .field("role", None, json!(want.role))
-                        .field("type", None, json!(want.user_type)),
-                );
+                self.changes.push(Change::from_op(
+                    Op::InviteUser {
+                        email: email.clone(),
+                        role: want.role,
+                        user_type: want.user_type,
+                    },
+                    Danger::Safe,
+                ));
                 continue;
             };
             let type_changes = have.user_type != want.user_type;
@@ -71,15 +69,21 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            let mut change;
             if (type_changes || !self.caps.change_org_role) && self.keep_held_user(email) {
                 continue;
             }
-            if type_changes || !self.caps.change_org_role {
+            let change = if type_changes || !self.caps.change_org_role {
                 // The platform re-adds the user: memberships and access are dropped.
                 self.removed_users.insert(email.clone());
                 self.replaced_users.insert(email.clone());
-                change = Change::new(target, Action::Replace, Danger::Destructive)
+                let op = Op::ReplaceUser {
+                    email: email.clone(),
+                    from_role: have.role,
+                    from_type: have.user_type,
+                    role: want.role,
+                    user_type: want.user_type,
+                };
+                Change::from_op(op, Danger::Destructive)
                     .rule(if type_changes {
                         Rule::UserTypeChange
                     } else {
@@ -89,10 +93,7 @@ impl<'a> Planner<'a> {
                         "removed and re-added with the new type: drops their group memberships and resource access; the declared ones are added back"
                     } else {
                         "the platform API cannot change a role: removed and re-added; declared memberships and access are added back"
-                    });
-                change = change
-                    .field("type", json!(have.user_type), json!(want.user_type))
-                    .field("role", json!(have.role), json!(want.role));
+                    })
             } else {
                 // Anything but a promotion takes something away (member ↔ workforce manager too).
                 let danger = if want.role.rank() <= have.role.rank() {
@@ -100,12 +101,13 @@ impl<'a> Planner<'a> {
                 } else {
                     Danger::Safe
                 };
-                change = Change::new(target, Action::Update, danger).field(
-                    "role",
-                    json!(have.role),
-                    json!(want.role),
-                );
-            }
+                let op = Op::SetOrgRole {
+                    email: email.clone(),
+                    from: have.role,
+                    to: want.role,
+                };
+                Change::from_op(op, danger)
+            };
             self.changes.push(change);
         }
         for (email, have) in live {
@@ -127,17 +129,13 @@ impl<'a> Planner<'a> {
             }
             self.removed_users.insert(email.clone());
             let (groups, access) = self.user_footprint(email);
+            let op = Op::RemoveUser {
+                email: email.clone(),
+                role: have.role,
+                user_type: have.user_type,
+            };
             self.changes.push(
-                Change::new(
-                    Target::User {
-                        email: email.clone(),
-                    },
-                    Action::Delete,
-                    Danger::Destructive,
-                )
-                .field("role", json!(have.role), None)
-                .field("type", json!(have.user_type), None)
-                .note(footprint_note(groups, access)),
+                Change::from_op(op, Danger::Destructive).note(footprint_note(groups, access)),
             );
         }
     }
