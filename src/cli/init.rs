@@ -235,14 +235,14 @@ policy:
     memberships: true    # undeclared group members/managers, access entries, tag assignments
     project_tags: false  # deleting a tag removes it from every project
     metadata_keys: false # deleting a key can orphan existing metadata values
-    folders: false
+    folders: false       # deleting a folder deletes the files in it
   # At most this many deletions of a kind in one plan; more are blocked, and
   # --allow-destroy does not lift it. `default` covers the kinds not named: users,
   # groups, group_members, group_managers, project_tags, project_tag_assignments,
   # metadata_keys, folders, access.
   max_deletions:
-    default: 10
-    users: 5
+    default: 10          # every kind not named here
+    users: 5             # users are harder to bring back: a lower limit
   # Live objects orgform never creates, changes, renames, deletes nor reports (`*` is a
   # wildcard), e.g. users: [\"*@encord.com\"] for Encord's support staff.
   unmanaged:

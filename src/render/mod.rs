@@ -122,7 +122,7 @@ pub(crate) fn impact_parts(c: &Change) -> Vec<ImpactPart> {
         part("managers", &impact.managers, String::clone),
         part("leaves groups", &impact.groups, String::clone),
         part(access_label, &impact.access, |a| {
-            format!("{} {} ({})", a.resource_kind, a.title, a.role)
+            format!("{} on {} {}", a.role, a.resource_kind, a.title)
         }),
         part("removed from projects", &impact.projects, |p| {
             p.title.clone()
