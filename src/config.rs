@@ -59,9 +59,10 @@ pub struct ProviderConfig {
     /// Sandbox: the SQLite file, relative to the repository root.
     #[serde(default = "default_sandbox_path")]
     pub path: String,
-    /// Encord: the API base URL. The key comes from ENCORD_SSH_KEY / ENCORD_SSH_KEY_FILE.
+    /// Encord: the API domain, e.g. `https://api.encord.com` (ENCORD_DOMAIN overrides).
+    /// The key comes from ENCORD_SSH_KEY_FILE or ENCORD_SSH_KEY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
+    pub domain: Option<String>,
 }
 
 impl Default for ProviderConfig {
@@ -69,7 +70,7 @@ impl Default for ProviderConfig {
         ProviderConfig {
             kind: ProviderKind::Sandbox,
             path: default_sandbox_path(),
-            base_url: None,
+            domain: None,
         }
     }
 }

@@ -63,6 +63,14 @@ pub enum Rule {
     ResourceNameAmbiguous,
     /// `--target` matches nothing.
     TargetUnknown,
+    /// A `*.yml` (or other non-`.yaml`) file in the manifests folder is not read.
+    ManifestFileIgnored,
+    /// The manifests folder holds no manifest file.
+    NoManifests,
+    /// An email's domain is one edit away from a declared `email_domains` entry.
+    EmailDomainTypo,
+    /// Checks not run because a manifest file could not be parsed.
+    ChecksSkipped,
 }
 
 impl Rule {
@@ -99,6 +107,10 @@ impl Rule {
             Rule::NameInvalidCharacters => "name-invalid-characters",
             Rule::ResourceNameAmbiguous => "resource-name-ambiguous",
             Rule::TargetUnknown => "target-unknown",
+            Rule::ManifestFileIgnored => "manifest-file-ignored",
+            Rule::NoManifests => "no-manifests",
+            Rule::EmailDomainTypo => "email-domain-typo",
+            Rule::ChecksSkipped => "checks-skipped",
         }
     }
 }
@@ -439,6 +451,34 @@ pub fn one_of(given: &str, expected: &[&str]) -> String {
         Some(e) => format!("did you mean `{e}`? expected one of {listed}"),
         None => format!("expected one of {listed}"),
     }
+}
+
+/// The candidate spelled most like `given` (case-insensitively), if it is a few edits
+/// away: for names and emails that share long common parts, where a similarity score
+/// would match every `…@acme.com`. `None` when two candidates are equally close.
+pub fn closest_spelling<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let given = given.to_lowercase();
+    let budget = (given.chars().count() / 4).clamp(1, 3);
+    let mut best: Option<(usize, &str)> = None;
+    let mut tie = false;
+    for c in candidates {
+        let d = strsim::osa_distance(&given, &c.to_lowercase());
+        if d == 0 || d > budget {
+            continue;
+        }
+        match best {
+            Some((b, _)) if d > b => {}
+            Some((b, _)) if d == b => tie = true,
+            _ => {
+                best = Some((d, c));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, c)| c)
 }
 
 /// The candidate most like `given`, if any is close enough to be a likely typo.

@@ -1,24 +1,86 @@
 //! Export: a live org → manifest files in the split-by-kind layout of examples/acme,
 //! so an existing org is onboarded in one command. Planning the export against the
 //! same org shows no changes.
+//!
+//! What is written is meant to be committed as is: no timestamp (it would churn every
+//! export), `organization.email_domains` inferred so new users default as the live ones
+//! do, counts of what was written, and a note of what was left out and why.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::config::Config;
-use crate::model::{FolderPath, Org, Principal, ResourceKind};
+use crate::model::{FolderPath, Org, Principal, ResourceKind, UserType};
 
-/// (file name, YAML text) for each non-empty kind, in a stable order.
+/// An export: the files, what they hold, and what was deliberately left out.
+#[derive(Debug, Clone, Default)]
+pub struct Export {
+    /// (file name, YAML text) for each non-empty kind, in a stable order.
+    pub files: Vec<(String, String)>,
+    pub counts: Counts,
+    /// `organization.email_domains` as written.
+    pub email_domains: Vec<String>,
+    /// One sentence per thing left out, saying why.
+    pub left_out: Vec<String>,
+}
+
+/// How many objects of each kind the files declare.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub users: usize,
+    pub groups: usize,
+    pub project_tags: usize,
+    pub metadata_keys: usize,
+    pub folders: usize,
+    pub projects: usize,
+    pub datasets: usize,
+    pub ontologies: usize,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts = [
+            (self.users, "user", "users"),
+            (self.groups, "group", "groups"),
+            (self.project_tags, "project tag", "project tags"),
+            (self.metadata_keys, "metadata key", "metadata keys"),
+            (self.folders, "folder", "folders"),
+            (self.projects, "project", "projects"),
+            (self.datasets, "dataset", "datasets"),
+            (self.ontologies, "ontology", "ontologies"),
+        ];
+        let shown: Vec<String> = parts
+            .iter()
+            .map(|(n, one, many)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        f.write_str(&shown.join(", "))
+    }
+}
+
+/// At most this many names are listed in a "left out" sentence.
+const LEFT_OUT_NAMES: usize = 5;
+
+/// (file name, YAML text) for each non-empty kind, each file starting with `header`
+/// (one comment line).
 pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)> {
+    export(org, config, &[header.to_string()]).files
+}
+
+/// Exports `org`; every file starts with the `header` lines, each as a comment.
+pub fn export(org: &Org, config: &Config, header: &[String]) -> Export {
+    let header: String = header.iter().map(|l| format!("# {l}\n")).collect();
     let mut files = Vec::new();
     let mut add = |name: &str, body: String| {
         if !body.is_empty() {
-            files.push((name.to_string(), format!("# {header}\n{body}")));
+            files.push((name.to_string(), format!("{header}{body}")));
         }
     };
+    let mut counts = Counts::default();
 
     let mut users = String::new();
     let unmanaged = &config.policy.unmanaged;
     for (email, u) in org.users.iter().filter(|(e, _)| !unmanaged.user(e)) {
+        counts.users += 1;
         let _ = writeln!(
             users,
             "  - {{ email: {}, role: {}, type: {} }}",
@@ -31,6 +93,7 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
 
     let mut groups = String::new();
     for (name, g) in org.groups.iter().filter(|(n, _)| !unmanaged.group(n)) {
+        counts.groups += 1;
         let _ = writeln!(groups, "  - name: {}", scalar(name));
         if !g.description.is_empty() {
             let _ = writeln!(groups, "    description: {}", scalar(&g.description));
@@ -46,6 +109,7 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
 
     let mut tags = String::new();
     for (name, t) in &org.project_tags {
+        counts.project_tags += 1;
         match t.description.as_str() {
             "" => {
                 let _ = writeln!(tags, "  - name: {}", scalar(name));
@@ -64,6 +128,7 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
 
     let mut schema = String::new();
     for (key, ty) in &org.metadata_schema {
+        counts.metadata_keys += 1;
         let shown = match ty {
             crate::model::MetadataType::Enum(options) => {
                 format!("{{ enum: {} }}", list(options.iter()))
@@ -76,11 +141,12 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
     add("metadata.yaml", section("metadata_schema", schema));
 
     let mut folders = String::new();
-    write_folders(&mut folders, org, None, 1);
+    counts.folders = write_folders(&mut folders, org, None, 1);
     add("folders.yaml", section("folders", folders));
 
     let mut access = String::new();
     for (hash, p) in &org.projects {
+        counts.projects += 1;
         write_resource_name(&mut access, org, ResourceKind::Project, hash, &p.name);
         // Always written: without `tags:` (or `access:`) a resource's tags (or access)
         // are unmanaged, and hand-made changes to them would never show as drift.
@@ -92,19 +158,155 @@ pub fn render(org: &Org, config: &Config, header: &str) -> Vec<(String, String)>
     }
     let access = section("projects", access);
     let mut others = String::new();
-    for (title, kind, map) in [
-        ("datasets", ResourceKind::Dataset, &org.datasets),
-        ("ontologies", ResourceKind::Ontology, &org.ontologies),
+    for (title, kind, map, count) in [
+        (
+            "datasets",
+            ResourceKind::Dataset,
+            &org.datasets,
+            &mut counts.datasets,
+        ),
+        (
+            "ontologies",
+            ResourceKind::Ontology,
+            &org.ontologies,
+            &mut counts.ontologies,
+        ),
     ] {
         let mut body = String::new();
         for (hash, r) in map {
+            *count += 1;
             write_resource_name(&mut body, org, kind, hash, &r.name);
             write_access(&mut body, r.access.iter().map(|(w, r)| (w, r.to_string())));
         }
         others.push_str(&section(title, body));
     }
     add("access.yaml", access + &others);
-    files
+
+    let domains = email_domains(org, config);
+    if !domains.written.is_empty() {
+        add(
+            "organization.yaml",
+            format!(
+                "organization:\n  email_domains: [{}]\n",
+                domains
+                    .written
+                    .iter()
+                    .map(|d| scalar(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+    let mut left_out = left_out(org, config);
+    left_out.extend(domains.why_not);
+    Export {
+        files,
+        counts,
+        email_domains: domains.written,
+        left_out,
+    }
+}
+
+/// The domains written to `organization.email_domains`, and why others were not.
+struct Domains {
+    written: Vec<String>,
+    why_not: Vec<String>,
+}
+
+/// The domains of the internal users, so a user declared later without `type:`
+/// defaults as the live ones do. A domain that also has users of another type is left
+/// out (its users' types are written one by one anyway), so a shared domain such as a
+/// webmail provider does not make every future user internal.
+fn email_domains(org: &Org, config: &Config) -> Domains {
+    let mut by_domain: BTreeMap<String, BTreeSet<UserType>> = BTreeMap::new();
+    for (email, u) in &org.users {
+        if config.policy.unmanaged.user(email) {
+            continue;
+        }
+        by_domain
+            .entry(crate::model::email::domain(email).to_lowercase())
+            .or_default()
+            .insert(u.user_type);
+    }
+    let mut written = Vec::new();
+    let mut mixed = Vec::new();
+    for (domain, types) in by_domain {
+        if !types.contains(&UserType::Internal) {
+            continue;
+        }
+        if types.len() == 1 {
+            written.push(domain);
+        } else {
+            mixed.push(domain);
+        }
+    }
+    let why_not = if mixed.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{} not in `organization.email_domains`: {} internal and other users (each user's `type:` is written); add {} yourself if new users there should default to internal",
+            names(&mixed, "domain", "domains"),
+            if mixed.len() == 1 {
+                "it has"
+            } else {
+                "they have"
+            },
+            if mixed.len() == 1 { "it" } else { "them" },
+        )]
+    };
+    Domains { written, why_not }
+}
+
+/// What the export deliberately does not write, and why.
+fn left_out(org: &Org, config: &Config) -> Vec<String> {
+    let unmanaged = &config.policy.unmanaged;
+    let mut out = Vec::new();
+    let users: Vec<String> = org
+        .users
+        .keys()
+        .filter(|e| unmanaged.user(e))
+        .cloned()
+        .collect();
+    if !users.is_empty() {
+        out.push(format!(
+            "{} matching `policy.unmanaged.users`: orgform never manages them (they stay listed where they are members or have access)",
+            names(&users, "user", "users")
+        ));
+    }
+    let groups: Vec<String> = org
+        .groups
+        .keys()
+        .filter(|g| unmanaged.group(g))
+        .cloned()
+        .collect();
+    if !groups.is_empty() {
+        out.push(format!(
+            "{} matching `policy.unmanaged.groups`: orgform never manages them (they stay listed where they have access)",
+            names(&groups, "group", "groups")
+        ));
+    }
+    out
+}
+
+/// "2 users (a@x.io, b@x.io)", listing at most a few names.
+fn names(items: &[String], one: &str, many: &str) -> String {
+    let shown: Vec<&str> = items
+        .iter()
+        .take(LEFT_OUT_NAMES)
+        .map(String::as_str)
+        .collect();
+    let more = items.len().saturating_sub(LEFT_OUT_NAMES);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {} ({}{tail})",
+        items.len(),
+        if items.len() == 1 { one } else { many },
+        shown.join(", ")
+    )
 }
 
 /// A resource entry's first lines: its title, and its hash too when another resource
@@ -150,15 +352,19 @@ fn write_access<'a>(out: &mut String, entries: impl Iterator<Item = (&'a Princip
     }
 }
 
-fn write_folders(out: &mut String, org: &Org, parent: Option<&FolderPath>, depth: usize) {
-    // Entries at `depth` start at 2·depth spaces; their fields two further in.
-    let dash = "  ".repeat(depth);
+/// Writes the folders under `parent` and their descendants; returns how many.
+fn write_folders(out: &mut String, org: &Org, parent: Option<&FolderPath>, depth: usize) -> usize {
+    // Every level is indented like the top one: a child list starts two spaces inside
+    // its `folders:` key, as the other sections' lists do.
+    let dash = " ".repeat(2 + 4 * (depth - 1));
     let indent = format!("{dash}  ");
+    let mut written = 0;
     for (path, f) in org
         .folders
         .iter()
         .filter(|(p, _)| p.depth() == depth && p.parent().as_ref() == parent)
     {
+        written += 1;
         let _ = writeln!(out, "{dash}- name: {}", scalar(path.name()));
         if !f.description.is_empty() {
             let _ = writeln!(out, "{indent}description: {}", scalar(&f.description));
@@ -169,9 +375,10 @@ fn write_folders(out: &mut String, org: &Org, parent: Option<&FolderPath>, depth
             .any(|p| p.parent().as_ref() == Some(path));
         if has_children {
             let _ = writeln!(out, "{indent}folders:");
-            write_folders(out, org, Some(path), depth + 1);
+            written += write_folders(out, org, Some(path), depth + 1);
         }
     }
+    written
 }
 
 fn list<'a>(items: impl Iterator<Item = &'a String>) -> String {

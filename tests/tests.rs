@@ -2,13 +2,17 @@
 
 mod apply_cli;
 mod cli_contract;
+mod export_ready;
 mod harness;
 mod malformed;
+mod onboarding;
 mod plan_cli;
+mod plan_impact;
 mod plan_properties;
 mod plan_rules;
 mod plan_source;
 mod render_safety;
+mod root_cause;
 mod safety_cli;
 mod safety_properties;
 mod sandbox_store;

@@ -1,7 +1,9 @@
 //! Command-line interface: clap definitions and dispatch, one module per command.
 
 mod apply;
+mod completions;
 mod export;
+mod init;
 mod plan;
 mod provider;
 mod sandbox;
@@ -44,6 +46,11 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Print errors only: no progress, summaries, warnings or notes on stderr. Data on
+    /// stdout (plans, JSON) is unchanged.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -57,6 +64,12 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start an org repository: orgform.yaml (commented), org/ with a minimal manifest,
+    /// a .gitignore for .orgform/ and the schemas editors complete from.
+    ///
+    /// Refuses to overwrite an existing orgform.yaml or manifests. With --from-live the
+    /// manifests are exported from the live org instead.
+    Init(init::Args),
     /// Check the manifests offline and report every problem with file:line:column.
     Validate(validate::Args),
     /// Plan the changes that make the live org match the manifests (never writes).
@@ -78,6 +91,12 @@ pub enum Command {
     Schema(schema::Args),
     /// Manage the embedded sandbox org (a local SQLite file; no account needed).
     Sandbox(sandbox::Args),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish) to stdout.
+    ///
+    /// e.g. `orgform completions bash > ~/.local/share/bash-completion/completions/orgform`
+    Completions(completions::Args),
+    /// Print the man page (roff) to stdout, or write one per command with --out DIR.
+    Man(completions::ManArgs),
 }
 
 /// Settings every command reads, decided once from the global flags.
@@ -87,6 +106,8 @@ pub struct Globals {
     pub color: bool,
     /// Colour on stdout (the text plan).
     pub color_stdout: bool,
+    /// Errors only on stderr (`-q`).
+    pub quiet: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -100,6 +121,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         dir: cli.dir.unwrap_or_else(|| PathBuf::from(".")),
         color: decide(std::io::stderr().is_terminal()),
         color_stdout: decide(std::io::stdout().is_terminal()),
+        quiet: cli.quiet,
     };
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),
@@ -108,5 +130,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Export(args) => export::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),
         Command::Sandbox(args) => sandbox::run(&globals, args),
+        Command::Init(args) => init::run(&globals, args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => completions::man(&globals, args),
     }
 }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use super::{Exit, Globals, provider, validate::check};
-use crate::diagnostic::{self, Rule, Severity};
+use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::manifest::{self, Repo};
 use crate::model::Desired;
 use crate::plan::target::{self, Selector};
@@ -92,12 +92,16 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     let mut repo = manifest::load_repo(&globals.dir)?;
     let diagnostics = check(&repo);
     if diagnostics.iter().any(|d| d.is_error()) {
-        for d in diagnostics.iter().filter(|d| d.severity != Severity::Note) {
-            eprintln!(
-                "{}",
-                diagnostic::render_text(d, &repo.sources, globals.color)
-            );
-        }
+        // Notes are for `validate`, except the one saying which checks did not run.
+        let shown: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.severity != Severity::Note || d.rule == Rule::ChecksSkipped)
+            .cloned()
+            .collect();
+        eprint!(
+            "{}",
+            super::validate::render_text(&shown, &repo.sources, globals, true)
+        );
         eprintln!(
             "The manifests are invalid: nothing was planned and nothing was sent to the org."
         );
@@ -117,7 +121,7 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     // spanned manifests and file texts go before the live org is read (large orgs).
     repo.manifests = Default::default();
     repo.sources.forget_texts();
-    let provider = provider::open(&globals.dir, &repo.config, access, globals.color)?;
+    let provider = provider::open(&globals.dir, &repo.config, access, globals)?;
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
     if let Ok(Some(pending)) =
@@ -181,11 +185,13 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         let path = globals.dir.join(out);
         let json = serde_json::to_string_pretty(plan)? + "\n";
         std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!(
-            "Saved the plan to {}: apply it with `orgform apply {}`.",
-            out.display(),
-            out.display()
-        );
+        if !globals.quiet {
+            eprintln!(
+                "Saved the plan to {}: apply it with `orgform apply {}`.",
+                out.display(),
+                out.display()
+            );
+        }
     }
     Ok(exit_code(plan, args.detailed_exitcode))
 }

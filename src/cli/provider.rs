@@ -27,7 +27,7 @@ pub fn open(
     root: &Path,
     config: &Config,
     access: Access,
-    color: bool,
+    globals: &super::Globals,
 ) -> anyhow::Result<Box<dyn Provider>> {
     match config.provider.kind {
         ProviderKind::Sandbox => {
@@ -40,11 +40,13 @@ pub fn open(
                         config.provider.path
                     );
                 }
-                create_sandbox(&path, Some(&state), color)?;
-                eprintln!(
-                    "Created the sandbox org {} from {SANDBOX_STATE}.",
-                    config.provider.path
-                );
+                create_sandbox(&path, Some(&state), globals.color)?;
+                if !globals.quiet {
+                    eprintln!(
+                        "Created the sandbox org {} from {SANDBOX_STATE}.",
+                        config.provider.path
+                    );
+                }
             }
             Ok(Box::new(SandboxProvider::open(
                 &path,

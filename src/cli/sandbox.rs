@@ -33,7 +33,18 @@ pub enum Command {
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     match args.command {
         Command::Init { from, force } => {
-            let repo = manifest::load_repo(&globals.dir)?;
+            // Only orgform.yaml is needed: the manifests folder may not exist yet.
+            let repo = manifest::load_config_only(&globals.dir)?;
+            if let Some(d) = repo.diagnostics.iter().find(|d| d.is_error()) {
+                eprintln!(
+                    "{}",
+                    crate::diagnostic::render_text(d, &repo.sources, globals.color)
+                );
+                bail!(
+                    "{} is invalid: no sandbox was created",
+                    crate::config::CONFIG_FILE
+                );
+            }
             let path = globals.dir.join(&repo.config.provider.path);
             // With --force the new org is built aside and renamed over the old one, so a
             // bad state file leaves the existing sandbox as it was.
@@ -51,7 +62,9 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
                 }
             });
             provider::create_sandbox(&path, state.as_deref(), globals.color)?;
-            eprintln!("Created the sandbox org {}.", repo.config.provider.path);
+            if !globals.quiet {
+                eprintln!("Created the sandbox org {}.", repo.config.provider.path);
+            }
             Ok(Exit::Ok)
         }
     }

@@ -12,6 +12,10 @@ pub struct Args {
     /// Output format: `text` for terminals, `json` for tools, `github` for workflow annotations.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Show every note in full (text format); by default each rule's notes are
+    /// summarised in one line with their count.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,14 +34,14 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
     match args.format {
         Format::Text => {
-            for d in &diagnostics {
-                eprintln!(
-                    "{}",
-                    diagnostic::render_text(d, &repo.sources, globals.color)
-                );
+            eprint!(
+                "{}",
+                render_text(&diagnostics, &repo.sources, globals, args.verbose)
+            );
+            if !globals.quiet {
+                eprintln!("{}", loaded_summary(&repo.files, &repo.manifests));
+                eprintln!("{}", verdict(&diagnostics));
             }
-            eprintln!("{}", loaded_summary(&repo.files, &repo.manifests));
-            eprintln!("{}", verdict(&diagnostics));
         }
         Format::Json => {
             let report = diagnostic::json_report(&diagnostics, &repo.sources);
@@ -105,7 +109,9 @@ fn report_load_failure(
 /// A missing config or manifests folder is a wrong value of the repository's layout.
 const LOAD_FAILURE: Rule = Rule::InvalidValue;
 
-/// Loader diagnostics plus every validation check, in file order.
+/// Loader diagnostics plus every validation check: root causes first (files that could
+/// not be parsed, and the note on the checks that skipped because of them), then the
+/// rest in file order.
 pub fn check(repo: &Repo) -> Vec<Diagnostic> {
     let mut all = repo.diagnostics.clone();
     validate::escape_messages(&mut all);
@@ -116,7 +122,66 @@ pub fn check(repo: &Repo) -> Vec<Diagnostic> {
         &repo.salvaged,
     ));
     diagnostic::sort(&mut all);
+    let unparsed = &repo.salvaged.unparsed_files;
+    let root_cause = |d: &Diagnostic| {
+        d.rule == Rule::ChecksSkipped
+            || d.origin
+                .is_some_and(|o| unparsed.iter().any(|f| f == repo.sources.path(o.file)))
+    };
+    // Stable: each part keeps its order; the skipped-checks note ends the first part.
+    all.sort_by_key(|d| (!root_cause(d), d.rule == Rule::ChecksSkipped));
     all
+}
+
+/// Diagnostics for a terminal: errors and warnings in full (errors only when quiet);
+/// notes in full when `verbose`, else one line per rule with its count (a large org
+/// has thousands). A rule with a single note shows it in full.
+pub fn render_text(
+    diagnostics: &[Diagnostic],
+    sources: &diagnostic::Sources,
+    globals: &Globals,
+    verbose: bool,
+) -> String {
+    let mut out = String::new();
+    let mut notes: Vec<(Rule, Vec<&Diagnostic>)> = Vec::new();
+    for d in diagnostics {
+        if globals.quiet && !d.is_error() {
+            continue;
+        }
+        if d.severity == Severity::Note && !verbose {
+            match notes.iter_mut().find(|(r, _)| *r == d.rule) {
+                Some((_, list)) => list.push(d),
+                None => notes.push((d.rule, vec![d])),
+            }
+            continue;
+        }
+        out.push_str(&diagnostic::render_text(d, sources, globals.color));
+        out.push('\n');
+    }
+    for (rule, list) in notes {
+        if let [only] = list.as_slice() {
+            out.push_str(&diagnostic::render_text(only, sources, globals.color));
+            out.push('\n');
+            continue;
+        }
+        let head = format!("note[{rule}]");
+        let head = if globals.color {
+            format!("\x1b[1;36m{head}\x1b[0m")
+        } else {
+            head
+        };
+        let first = list[0];
+        let at = first
+            .origin
+            .map(|o| format!(" ({})", crate::render::printable(&sources.locate(o))))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{head}: {} notes, the first{at}: {}; `validate --verbose` shows each\n\n",
+            list.len(),
+            crate::render::printable(&first.message)
+        ));
+    }
+    out
 }
 
 /// "Loaded 6 files: 17 users, 4 groups, ..." — what validate saw, so a missing file shows.

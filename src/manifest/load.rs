@@ -66,6 +66,9 @@ pub struct Salvaged {
     pub users: Vec<String>,
     pub groups: Vec<String>,
     pub project_tags: Vec<String>,
+    /// Files that could not be parsed at all (as shown): what they declare is unknown,
+    /// so checks of references to declarations are skipped rather than cascade.
+    pub unparsed_files: Vec<String>,
 }
 
 /// Loads `orgform.yaml` alone (for commands that do not read the manifests).
@@ -89,6 +92,7 @@ pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
         return Err(LoadError::NoManifestsDir { dir: dir_name });
     }
     let mut names = Vec::new();
+    let mut ignored = Vec::new();
     for entry in std::fs::read_dir(&dir).map_err(|source| LoadError::Io {
         path: dir.clone(),
         source,
@@ -98,11 +102,43 @@ pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
             source,
         })?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".yaml") && entry.path().is_file() {
+        if !entry.path().is_file() {
+            continue;
+        }
+        if name.ends_with(".yaml") {
             names.push(name);
+        } else if name.ends_with(".yml") {
+            ignored.push(name);
         }
     }
     names.sort();
+    ignored.sort();
+    for name in &ignored {
+        let stem = name.trim_end_matches(".yml");
+        repo.diagnostics.push(
+            Diagnostic::warning(
+                Rule::ManifestFileIgnored,
+                format!(
+                    "{} is not read: only `*.yaml` files in the manifests folder are manifests",
+                    display_path(&dir_name, name)
+                ),
+            )
+            .help(format!(
+                "rename it to {stem}.yaml, or move it out of {dir_name} if it is not a manifest"
+            )),
+        );
+    }
+    if names.is_empty() {
+        repo.diagnostics.push(
+            Diagnostic::warning(
+                Rule::NoManifests,
+                format!("0 manifest files loaded: {dir_name} holds no `*.yaml` file"),
+            )
+            .help(
+                "a plan from no manifests deletes every user and group that `policy.prune` allows: add manifests (`orgform export` writes them from the live org), or check `manifests:` in orgform.yaml",
+            ),
+        );
+    }
     let mut files = Vec::new();
     for name in names {
         let path = dir.join(&name);
@@ -229,9 +265,11 @@ pub fn load_manifest_text(
     salvaged: &mut Salvaged,
 ) {
     let Some(node) = parse_file(display, bytes, sources, diags) else {
+        salvaged.unparsed_files.push(display.to_string());
         return;
     };
     let NodeKind::Map(entries) = &node.kind else {
+        salvaged.unparsed_files.push(display.to_string());
         diags.push(
             Diagnostic::error(
                 Rule::InvalidValue,

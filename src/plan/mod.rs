@@ -6,6 +6,7 @@
 
 mod diff;
 mod fingerprint;
+pub mod impact;
 pub mod integrity;
 pub mod op;
 mod order;
@@ -20,6 +21,7 @@ use crate::model::{FolderPath, Principal, ResourceKind};
 
 pub use diff::plan;
 pub use fingerprint::fingerprint;
+pub use impact::Impact;
 pub use op::{AccessRole, BatchKey, Op, OpError, ResourceId};
 pub use order::enforce_deletion_limits;
 
@@ -342,7 +344,7 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     pub kind: Kind,
     pub key: String,
@@ -356,6 +358,37 @@ pub struct Change {
     /// What else happens, or the steps for a manual change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Who and what a deletion or replacement affects (members, groups, access,
+    /// projects), for reviewers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<Impact>,
+}
+
+/// Two changes are the same when they do the same thing: `impact` describes the live
+/// org around a change (who else is in a group being deleted), not the change, so a
+/// saved plan still matches a fresh one when only that surrounding changed.
+impl PartialEq for Change {
+    fn eq(&self, other: &Self) -> bool {
+        let Change {
+            kind,
+            key,
+            action,
+            danger,
+            fields,
+            target,
+            rule,
+            note,
+            impact: _,
+        } = self;
+        *kind == other.kind
+            && *key == other.key
+            && *action == other.action
+            && *danger == other.danger
+            && *fields == other.fields
+            && *target == other.target
+            && *rule == other.rule
+            && *note == other.note
+    }
 }
 
 impl Change {
@@ -369,6 +402,7 @@ impl Change {
             target,
             rule: None,
             note: None,
+            impact: None,
         }
     }
 

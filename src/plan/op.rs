@@ -615,6 +615,7 @@ impl Change {
             target,
             rule: None,
             note: None,
+            impact: None,
         }
     }
 

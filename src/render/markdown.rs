@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use super::escape::{Place, markdown_code, markdown_message, markdown_text};
-use super::{describe_fields, marker};
+use super::{describe_fields, impact_parts, marker};
 use crate::plan::{Action, Change, Danger, Kind, Plan};
 
 /// GitHub rejects comments over 65,536 characters; stay well below.
@@ -32,6 +32,9 @@ const FULL_PLAN: &str = "`orgform plan` in the job log, or the JSON plan saved w
 
 pub fn markdown(plan: &Plan, against: &str, max_bytes: usize) -> String {
     let mut out = header(plan, against);
+    // What happens next always ends the comment: the cap applies to what comes before.
+    let next = next_steps(plan);
+    let max_bytes = max_bytes.saturating_sub(next.len() + 1);
 
     let callouts = callouts(plan);
     let callouts_left_out = place_sections(&mut out, &callouts, max_bytes);
@@ -60,6 +63,52 @@ pub fn markdown(plan: &Plan, against: &str, max_bytes: usize) -> String {
             parts.join(", ")
         ));
     }
+    if !out.ends_with("\n\n") {
+        out.push('\n');
+    }
+    out.push_str(&next);
+    out
+}
+
+/// The closing paragraph: how this plan gets applied, and what it will not do.
+fn next_steps(plan: &Plan) -> String {
+    if plan.changes.is_empty() && plan.blocked.is_empty() {
+        return "**What happens next:** nothing; there is nothing to apply.\n".to_string();
+    }
+    let mut out = String::from("**What happens next:** nothing has changed yet. ");
+    if plan.changes.is_empty() {
+        out.push_str("There is nothing to apply. ");
+    } else {
+        let destructive = plan
+            .changes
+            .iter()
+            .filter(|c| c.danger == Danger::Destructive)
+            .count();
+        let command = if destructive > 0 {
+            format!(
+                "`orgform apply plan.json --allow-destroy` (its {destructive} destructive change(s) need the flag)"
+            )
+        } else {
+            "`orgform apply plan.json`".to_string()
+        };
+        out.push_str(&format!(
+            "To apply exactly this plan, save it with `orgform plan --out plan.json` and run {command}; apply refuses if the live org or the manifests changed since the plan was made, and `policy.max_deletions` is never lifted. "
+        ));
+    }
+    if plan.summary.manual > 0 {
+        out.push_str(&format!(
+            "{} manual item(s) are steps to take in the web app; apply lists them. ",
+            plan.summary.manual
+        ));
+    }
+    if !plan.blocked.is_empty() {
+        out.push_str(&format!(
+            "The {} blocked item(s) are never applied: resolve them in the manifests and plan again.",
+            plan.blocked.len()
+        ));
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
     out
 }
 
@@ -231,6 +280,9 @@ fn change_item(c: &Change) -> String {
     if let Some(note) = &c.note {
         what.push(markdown_message(note, Place::Line));
     }
+    for part in impact_parts(c) {
+        what.push(part.show(markdown_text));
+    }
     let what = if what.is_empty() {
         String::new()
     } else {
@@ -315,17 +367,17 @@ fn place_details(out: &mut String, plan: &Plan, max_bytes: usize) -> usize {
 
 fn detail_row(c: &Change) -> String {
     let fields = markdown_text(&describe_fields(c));
-    let what = match &c.note {
-        None => fields,
-        Some(note) => {
-            let note = markdown_message(note, Place::TableCell);
-            if fields.is_empty() {
-                note
-            } else {
-                format!("{fields} — {note}")
-            }
-        }
-    };
+    let mut parts: Vec<String> = Vec::new();
+    if !fields.is_empty() {
+        parts.push(fields);
+    }
+    if let Some(note) = &c.note {
+        parts.push(markdown_message(note, Place::TableCell));
+    }
+    for part in impact_parts(c) {
+        parts.push(part.show(|i| markdown_code(i, Place::TableCell)));
+    }
+    let what = parts.join(" — ");
     let danger = match c.danger {
         Danger::Safe => "safe",
         Danger::Disruptive => "⚠️ disruptive",
@@ -457,10 +509,17 @@ mod tests {
         assert_eq!(callout(&md, "blocked item(s)").len(), 1);
         // Details were cut first, entirely.
         assert!(!md.contains("<details>"), "{md}");
-        assert!(md.ends_with(&format!(
-            "_Plan truncated to fit a comment: {} called-out item(s), 2003 change(s) in the details not shown. The full plan: {FULL_PLAN}._\n",
+        assert!(md.contains(&format!(
+            "_Plan truncated to fit a comment: {} called-out item(s), 2003 change(s) in the details not shown. The full plan: {FULL_PLAN}._\n\n",
             2_000 - shown
         )));
+        // What happens next survives the cap, last.
+        assert!(
+            md.ends_with(
+                "need the flag); apply refuses if the live org or the manifests changed since the plan was made, and `policy.max_deletions` is never lifted. The 1 blocked item(s) are never applied: resolve them in the manifests and plan again.\n"
+            ),
+            "{md}"
+        );
     }
 
     #[test]

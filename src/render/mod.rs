@@ -65,6 +65,74 @@ pub fn marker(action: Action) -> &'static str {
     }
 }
 
+/// Items of an impact list shown in text and markdown; the JSON plan keeps more
+/// (`plan::impact::IMPACT_CAP`) and every list's total.
+pub(crate) const IMPACT_SHOWN: usize = 5;
+
+/// One list of a change's impact, as people read it: "members", the first few items,
+/// and how many there are in all.
+pub(crate) struct ImpactPart {
+    pub label: &'static str,
+    pub items: Vec<String>,
+    pub total: usize,
+}
+
+impl ImpactPart {
+    /// "label (N): a, b and 3 more", each item passed through `escape`.
+    pub fn show(&self, escape: impl Fn(&str) -> String) -> String {
+        let shown: Vec<String> = self.items.iter().map(|i| escape(i)).collect();
+        let more = self.total.saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        format!(
+            "{} ({}): {}{tail}",
+            self.label,
+            self.total,
+            shown.join(", ")
+        )
+    }
+}
+
+/// The lists of a change's impact, for people.
+pub(crate) fn impact_parts(c: &Change) -> Vec<ImpactPart> {
+    let Some(impact) = &c.impact else {
+        return Vec::new();
+    };
+    fn part<T>(
+        label: &'static str,
+        list: &crate::plan::impact::Capped<T>,
+        show: impl Fn(&T) -> String,
+    ) -> Option<ImpactPart> {
+        (!list.is_empty()).then(|| ImpactPart {
+            label,
+            items: list.items.iter().take(IMPACT_SHOWN).map(show).collect(),
+            total: list.total,
+        })
+    }
+    let access_label = if c.kind == crate::plan::Kind::Group {
+        "revokes access"
+    } else {
+        "loses access"
+    };
+    [
+        part("members", &impact.members, String::clone),
+        part("managers", &impact.managers, String::clone),
+        part("leaves groups", &impact.groups, String::clone),
+        part(access_label, &impact.access, |a| {
+            format!("{} on {} {}", a.role, a.resource_kind, a.title)
+        }),
+        part("removed from projects", &impact.projects, |p| {
+            p.title.clone()
+        }),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 pub(crate) fn summary_line(s: &crate::plan::Summary) -> String {
     format!(
         "{} to create, {} to update, {} to delete, {} to rename, {} to replace, {} manual; {} blocked",

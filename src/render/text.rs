@@ -4,7 +4,7 @@
 //! codes reach the terminal.
 
 use super::escape::printable;
-use super::{describe_fields, marker, summary_line};
+use super::{describe_fields, impact_parts, marker, summary_line};
 use crate::plan::{Action, Danger, Plan};
 
 pub fn text(plan: &Plan, against: &str, color: bool) -> String {
@@ -61,6 +61,10 @@ pub fn text(plan: &Plan, against: &str, color: bool) -> String {
             out.push('\n');
             if let Some(note) = &c.note {
                 out.push_str(&format!("        {}\n", paint("2", &printable(note))));
+            }
+            for part in impact_parts(c) {
+                let line = part.show(|i| printable(i).into_owned());
+                out.push_str(&format!("        {}\n", paint("2", &line)));
             }
         }
     }

@@ -44,6 +44,8 @@ pub struct Context<'a> {
     /// Declared groups by name → first declaration.
     pub groups: HashMap<&'a str, Origin>,
     pub salvaged: &'a Salvaged,
+    /// Checks not run because a file that could not be parsed may hold what they need.
+    skipped: std::cell::Cell<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -83,7 +85,44 @@ impl<'a> Context<'a> {
             users,
             groups,
             salvaged,
+            skipped: std::cell::Cell::new(0),
         }
+    }
+
+    /// Whether a check that needs every declaration must be skipped: a file that could
+    /// not be parsed may declare what it looks for, and reporting it would bury the
+    /// parse error under consequences of it. Counts the skipped checks.
+    pub fn skip_reference_check(&self) -> bool {
+        let skip = !self.salvaged.unparsed_files.is_empty();
+        if skip {
+            self.skipped.set(self.skipped.get() + 1);
+        }
+        skip
+    }
+
+    /// One note for every check skipped by [`Self::skip_reference_check`].
+    fn skipped_note(&self) -> Option<Diagnostic> {
+        let n = self.skipped.get();
+        if n == 0 {
+            return None;
+        }
+        let files = &self.salvaged.unparsed_files;
+        let listed = files
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let what = format!("{listed} could not be parsed");
+        Some(
+            Diagnostic::note(
+                Rule::ChecksSkipped,
+                format!(
+                    "{n} reference check{} skipped: {what}, so the users, groups, tags and email domains declared there are unknown",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+            .help("fix the error above and validate again: the skipped checks then run"),
+        )
     }
 
     /// Whether `email` is a declared user or left alone by `policy.unmanaged`.
@@ -102,14 +141,21 @@ impl<'a> Context<'a> {
     ) {
         if !email::is_valid(email_addr) {
             out.push(invalid_email(email_addr, origin));
-        } else if !self.knows_user(email_addr) {
+        } else if !self.knows_user(email_addr) && !self.skip_reference_check() {
+            let declared = self.manifests.users.iter().map(|u| u.email.as_str());
+            let help = match crate::diagnostic::closest_spelling(email_addr, declared) {
+                Some(near) => format!(
+                    "did you mean `{near}`? Otherwise add the user to `users:`, or cover it with a `policy.unmanaged.users` pattern"
+                ),
+                None => "add the user to `users:`, fix the spelling, or cover it with a `policy.unmanaged.users` pattern".to_string(),
+            };
             out.push(
                 Diagnostic::error(
                     Rule::UserUnknown,
                     format!("{what} `{email_addr}` is not a declared user"),
                 )
                 .at(origin)
-                .help("add the user to `users:`, fix the spelling, or cover it with a `policy.unmanaged.users` pattern"),
+                .help(help),
             );
         }
     }
@@ -224,6 +270,7 @@ pub fn validate(
     for (_, check) in CHECKS {
         check(&cx, &mut out);
     }
+    out.extend(cx.skipped_note());
     one_diagnostic_per_bad_name(&mut out);
     escape_messages(&mut out);
     out

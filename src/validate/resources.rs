@@ -141,14 +141,22 @@ fn check_access<R>(
             (None, Some(group)) => {
                 if !cx.groups.contains_key(group.as_str())
                     && !cx.config.policy.unmanaged.group(group)
+                    && !cx.skip_reference_check()
                 {
+                    let declared = cx.manifests.groups.iter().map(|g| g.name.as_str());
+                    let help = match crate::diagnostic::closest_spelling(group, declared) {
+                        Some(near) => {
+                            format!("did you mean `{near}`? Otherwise declare it under `groups:`")
+                        }
+                        None => "declare it under `groups:` or fix the spelling".to_string(),
+                    };
                     out.push(
                         Diagnostic::error(
                             Rule::UserUnknown,
                             format!("group `{}` is not declared", group.value),
                         )
                         .at(group.origin)
-                        .help("declare it under `groups:` or fix the spelling"),
+                        .help(help),
                     );
                 }
                 principals.push((format!("group:{}", group.value), group));

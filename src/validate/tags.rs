@@ -20,18 +20,25 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
         for assigned in project.tags.iter().flatten() {
             let declared = tags.iter().any(|t| t.name.value == assigned.value)
                 || cx.salvaged.project_tags.contains(&assigned.value);
-            if declared {
+            if declared || cx.skip_reference_check() {
                 continue;
             }
             let near = tags
                 .iter()
                 .find(|t| t.name.eq_ignore_ascii_case(&assigned.value));
-            let help = match near {
-                Some(t) => format!(
+            let misspelt = crate::diagnostic::closest_spelling(
+                &assigned.value,
+                tags.iter().map(|t| t.name.as_str()),
+            );
+            let help = match (near, misspelt) {
+                (Some(t), _) => format!(
                     "did you mean `{}`? tag names are written as declared",
                     t.name.value
                 ),
-                None => format!(
+                (None, Some(t)) => format!(
+                    "did you mean `{t}`? Otherwise declare it under `project_tags:` so it is created before it is assigned"
+                ),
+                (None, None) => format!(
                     "declare it under `project_tags:` (e.g. `- name: {}`) so it is created before it is assigned",
                     assigned.value
                 ),

@@ -30,7 +30,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                     false,
                 ),
             };
-            if user_type != UserType::Internal {
+            // The domain may be declared in a file that could not be parsed.
+            if user_type != UserType::Internal && (explicit || !cx.skip_reference_check()) {
                 let why = if explicit {
                     format!("`{}` is declared `type: {user_type}`", user.email.value)
                 } else {
@@ -69,6 +70,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    check_domain_typos(cx, &domains, out);
     if let Some(org) = &cx.manifests.organization {
         for domain in &org.email_domains {
             if !email::is_valid(&format!("x@{}", domain.value)) {
@@ -82,6 +84,40 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Diagnostic>) {
                 );
             }
         }
+    }
+}
+
+/// A user whose domain is one edit away from a declared one (`acme.con`) silently
+/// defaults to external: almost always a typo.
+fn check_domain_typos(cx: &Context<'_>, domains: &[&str], out: &mut Vec<Diagnostic>) {
+    // An explicit `type:` is a decision, not a silent default.
+    for user in cx.manifests.users.iter().filter(|u| u.user_type.is_none()) {
+        if !email::is_valid(&user.email) {
+            continue;
+        }
+        let domain = email::domain(&user.email);
+        if domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
+            continue;
+        }
+        let Some(near) = domains
+            .iter()
+            .find(|d| strsim::osa_distance(&domain, &d.to_lowercase()) == 1)
+        else {
+            continue;
+        };
+        out.push(
+            Diagnostic::warning(
+                Rule::EmailDomainTypo,
+                format!(
+                    "the domain of `{}` is `{domain}`, one edit away from `{near}` in `organization.email_domains`, so the user silently defaults to `type: external`",
+                    user.email.value
+                ),
+            )
+            .at(user.email.origin)
+            .help(format!(
+                "if it is a typo, write `@{near}`; if `{domain}` is right, add it to `organization.email_domains` or set `type:` to silence this"
+            )),
+        );
     }
 }
 

@@ -76,6 +76,7 @@ pub fn plan(
     } = p;
     enforce_deletion_limits(&mut changes, &mut blocked, &policy.max_deletions);
     sort_for_apply(&mut changes);
+    super::impact::attach(&mut changes, live);
     blocked.sort_by(|a, b| (a.kind, &a.key, a.rule).cmp(&(b.kind, &b.key, b.rule)));
     // A resource judged in several rounds is reported once.
     blocked.dedup_by(|a, b| (a.kind, &a.key, a.rule) == (b.kind, &b.key, b.rule));

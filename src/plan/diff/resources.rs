@@ -136,12 +136,20 @@ impl<'a> Planner<'a> {
             );
             return None;
         }
+        let titles = self.live.resources_of(r.kind);
+        let near = r.by.name.as_deref().and_then(|name| {
+            crate::diagnostic::closest_spelling(name, titles.iter().map(|(_, t)| *t))
+        });
+        let fix = match near {
+            Some(title) => format!("did you mean `{title}`? Otherwise create it in Encord first"),
+            None => "create it in Encord first or fix the name".to_string(),
+        };
         self.block(
             Kind::Access,
             key,
             Rule::ResourceUnknown,
             format!(
-                "{} `{}` (declared at {origin}) does not exist in the live org: orgform manages access to existing {}s only; create it in Encord first or fix the name",
+                "{} `{}` (declared at {origin}) does not exist in the live org: orgform manages access to existing {}s only; {fix}",
                 r.kind, r.by, r.kind
             ),
         );
