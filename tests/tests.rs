@@ -2,6 +2,7 @@
 
 mod apply_cli;
 mod cli_contract;
+mod gitops;
 mod harness;
 mod malformed;
 mod plan_cli;
@@ -15,3 +16,4 @@ mod schemas;
 mod util;
 mod validate_output;
 mod validate_rules;
+mod workflows;

@@ -1,6 +1,8 @@
 //! Command-line interface: clap definitions and dispatch, one module per command.
 
 mod apply;
+mod diff;
+mod drift;
 mod export;
 mod plan;
 mod provider;
@@ -72,6 +74,16 @@ pub enum Command {
     /// A saved plan is refused if the live org changed since it was made. Destructive
     /// changes need --allow-destroy. Interrupted applies resume when run again.
     Apply(apply::Args),
+    /// Report what was changed in the live org by hand: the live org against the
+    /// manifests, from the live side (never writes).
+    ///
+    /// Exit codes: 0 converged (warnings allowed); 2 drift (any change, manual item or
+    /// blocked item); 1 on any error.
+    Drift(drift::Args),
+    /// Compare the declared org at two git commits (no provider, no credentials).
+    ///
+    /// Exit codes: 0 the same org, 2 different, 1 on any error.
+    Diff(diff::Args),
     /// Write manifests from the live org, to onboard an existing org in one command.
     Export(export::Args),
     /// Print the JSON Schemas of the manifest, config and plan formats.
@@ -105,6 +117,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate(args) => validate::run(&globals, args),
         Command::Plan(args) => plan::run(&globals, args),
         Command::Apply(args) => apply::run(&globals, args),
+        Command::Drift(args) => drift::run(&globals, args),
+        Command::Diff(args) => diff::run(&globals, args),
         Command::Export(args) => export::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),
         Command::Sandbox(args) => sandbox::run(&globals, args),
