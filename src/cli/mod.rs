@@ -35,7 +35,7 @@ pub enum Exit {
 the metadata schema, Index folders and resource access) as YAML in a git repository, \
 validates it offline, plans the difference against the live org, and applies it safely.\n\n\
 Exit codes: 0 success / no changes, 1 error (usage errors included), \
-2 changes present (`plan --detailed-exitcode`)."
+2 changes present (`plan --detailed-exitcode`, `drift`, `diff`)."
 )]
 pub struct Cli {
     /// Run as if orgform was started in DIR (like `git -C`); orgform.yaml is looked up there.
