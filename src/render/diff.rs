@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use super::escape::{Place, markdown_code, markdown_text, printable};
-use super::show;
+use super::{MAX_MARKDOWN_BYTES, show};
 use crate::diff::{Change, Diff, Entry, Field, WordOp};
 
 /// Identifies orgform's diff in a comment or job summary.
@@ -149,7 +149,30 @@ fn spaces(s: &str) -> (&str, &str) {
     (lead, trail)
 }
 
-/// The diff for a PR comment or a job summary (it carries its own hidden marker).
+/// Kept free for the note on what was left out.
+const FOOTER_ROOM: usize = 400;
+
+fn markdown_entry(e: &Entry) -> String {
+    let fields: Vec<String> = e
+        .fields
+        .iter()
+        .filter(|f| !crate::diff::only_empty(&f.before, &f.after))
+        .map(markdown_field)
+        .collect();
+    let fields = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", fields.join(", "))
+    };
+    format!(
+        "- `{}` {}{fields}\n",
+        marker(e.change),
+        markdown_code(&e.key, Place::Line)
+    )
+}
+
+/// The diff for a PR comment or a job summary (it carries its own hidden marker), at
+/// most [`MAX_MARKDOWN_BYTES`].
 pub fn diff_markdown(diff: &Diff) -> String {
     let s = &diff.summary;
     let mut out = format!(
@@ -166,26 +189,72 @@ pub fn diff_markdown(diff: &Diff) -> String {
         "| {} | {} | {} | {} |\n",
         s.added, s.removed, s.changed, s.renamed
     ));
+    // Comments are capped (65,536 characters): entries that do not fit are counted.
+    let mut left_out = 0;
     for (kind, entries) in by_kind(diff) {
-        out.push_str(&format!("\n**{}**\n\n", kind.plural()));
+        let heading = format!("\n**{}**\n\n", kind.plural());
+        let mut shown_heading = false;
         for e in entries {
-            let fields: Vec<String> = e
-                .fields
-                .iter()
-                .filter(|f| !crate::diff::only_empty(&f.before, &f.after))
-                .map(markdown_field)
-                .collect();
-            let fields = if fields.is_empty() {
-                String::new()
-            } else {
-                format!(" — {}", fields.join(", "))
-            };
-            out.push_str(&format!(
-                "- `{}` {}{fields}\n",
-                marker(e.change),
-                markdown_code(&e.key, Place::Line)
-            ));
+            let item = markdown_entry(e);
+            if out.len() + heading.len() + item.len() + FOOTER_ROOM > MAX_MARKDOWN_BYTES {
+                left_out += 1;
+                continue;
+            }
+            if !shown_heading {
+                out.push_str(&heading);
+                shown_heading = true;
+            }
+            out.push_str(&item);
         }
     }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n_…and {left_out} more change(s) not shown here: run `orgform diff` for the full diff._\n"
+        ));
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::{Kind, Side, Summary};
+
+    #[test]
+    fn a_huge_diff_fits_a_comment_and_says_what_it_left_out() {
+        let changes: Vec<Entry> = (0..5_000)
+            .map(|n| Entry {
+                kind: Kind::User,
+                key: format!("user{n}@acme.com"),
+                change: Change::Added,
+                fields: Vec::new(),
+            })
+            .collect();
+        let side = |r: &str| Side {
+            reference: r.to_string(),
+            commit: "0".repeat(40),
+        };
+        let diff = Diff {
+            format_version: 1,
+            base: side("main"),
+            head: side("HEAD"),
+            summary: Summary {
+                added: changes.len(),
+                ..Summary::default()
+            },
+            changes,
+        };
+        let md = diff_markdown(&diff);
+        assert!(md.len() <= MAX_MARKDOWN_BYTES, "{}", md.len());
+        let shown = md.matches("- `+` `user").count();
+        assert!(shown > 1_000, "{shown}");
+        assert!(
+            md.ends_with(&format!(
+                "_…and {} more change(s) not shown here: run `orgform diff` for the full diff._\n",
+                5_000 - shown
+            )),
+            "{}",
+            &md[md.len() - 200..]
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! the live side: `+` in the org only, `-` missing from it, `~` different.
 
 use super::escape::{Place, markdown_code, markdown_message, markdown_text, printable};
-use super::show;
+use super::{MAX_MARKDOWN_BYTES, show};
 use crate::drift::{Field, Item, Report, State};
 
 /// Identifies orgform's drift issue, so a scheduled job updates one issue in place.
@@ -138,7 +138,47 @@ pub fn drift_text(r: &Report) -> String {
     out
 }
 
-/// The report as an issue body (it carries its own hidden marker).
+/// Kept free for the revert line, the kept count and the note on what was left out.
+const FOOTER_ROOM: usize = 1_000;
+
+/// One item, with who it affects and how to adopt it.
+fn markdown_item(i: &Item) -> String {
+    let fields = fields_line(&i.fields);
+    let fields = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(" — {}", markdown_text(&fields))
+    };
+    let rule = i.rule.map(|r| format!(" `{r}`")).unwrap_or_default();
+    let mut out = format!(
+        "- `{}` {} _{}_{fields}{rule}\n",
+        marker(i.state),
+        markdown_code(&i.key, Place::Line),
+        label(i.state),
+    );
+    if !i.affected.is_empty() {
+        let who: Vec<String> = i
+            .affected
+            .iter()
+            .map(|e| markdown_code(e, Place::Line))
+            .collect();
+        out.push_str(&format!("  - affects: {}\n", who.join(", ")));
+    }
+    if let Some(note) = i.note.as_deref().filter(|n| *n != i.adopt) {
+        out.push_str(&format!(
+            "  - note: {}\n",
+            markdown_message(note, Place::Line)
+        ));
+    }
+    out.push_str(&format!(
+        "  - adopt: {}\n",
+        markdown_message(&i.adopt, Place::Line)
+    ));
+    out
+}
+
+/// The report as an issue body (it carries its own hidden marker), at most
+/// [`MAX_MARKDOWN_BYTES`].
 pub fn drift_markdown(r: &Report) -> String {
     let s = &r.summary;
     let mut out = format!(
@@ -157,41 +197,28 @@ pub fn drift_markdown(r: &Report) -> String {
             s.not_declared, s.missing, s.changed, s.renamed, s.manual, s.blocked
         ));
     }
+    // Issue bodies are capped (65,536 characters): items that do not fit are counted.
+    let mut left_out = 0;
     for (kind, items) in by_kind(r) {
-        out.push_str(&format!("\n**{}**\n\n", kind.plural()));
+        let heading = format!("\n**{}**\n\n", kind.plural());
+        let mut shown_heading = false;
         for i in items {
-            let fields = fields_line(&i.fields);
-            let fields = if fields.is_empty() {
-                String::new()
-            } else {
-                format!(" — {}", markdown_text(&fields))
-            };
-            let rule = i.rule.map(|r| format!(" `{r}`")).unwrap_or_default();
-            out.push_str(&format!(
-                "- `{}` {} _{}_{fields}{rule}\n",
-                marker(i.state),
-                markdown_code(&i.key, Place::Line),
-                label(i.state),
-            ));
-            if !i.affected.is_empty() {
-                let who: Vec<String> = i
-                    .affected
-                    .iter()
-                    .map(|e| markdown_code(e, Place::Line))
-                    .collect();
-                out.push_str(&format!("  - affects: {}\n", who.join(", ")));
+            let item = markdown_item(i);
+            if out.len() + heading.len() + item.len() + FOOTER_ROOM > MAX_MARKDOWN_BYTES {
+                left_out += 1;
+                continue;
             }
-            if let Some(note) = i.note.as_deref().filter(|n| *n != i.adopt) {
-                out.push_str(&format!(
-                    "  - note: {}\n",
-                    markdown_message(note, Place::Line)
-                ));
+            if !shown_heading {
+                out.push_str(&heading);
+                shown_heading = true;
             }
-            out.push_str(&format!(
-                "  - adopt: {}\n",
-                markdown_message(&i.adopt, Place::Line)
-            ));
+            out.push_str(&item);
         }
+    }
+    if left_out > 0 {
+        out.push_str(&format!(
+            "\n_…and {left_out} more item(s) not shown here: run `orgform drift` for the full report._\n"
+        ));
     }
     if r.drifted {
         out.push_str(&format!(
@@ -203,4 +230,55 @@ pub fn drift_markdown(r: &Report) -> String {
         out.push_str(&format!("\n_{}_\n", markdown_text(&kept)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::Summary;
+    use crate::plan::{Kind, Source};
+
+    #[test]
+    fn a_huge_drift_fits_an_issue_and_says_what_it_left_out() {
+        let items: Vec<Item> = (0..5_000)
+            .map(|n| Item {
+                kind: Kind::User,
+                key: format!("user{n}@acme.com"),
+                state: State::NotDeclared,
+                fields: Vec::new(),
+                affected: vec![format!("user{n}@acme.com")],
+                adopt: format!("declare `user{n}@acme.com` in `users:`"),
+                rule: None,
+                note: None,
+            })
+            .collect();
+        let report = Report {
+            format_version: 1,
+            source: Source::default(),
+            against: "sandbox x.db".to_string(),
+            drifted: true,
+            summary: Summary {
+                not_declared: items.len(),
+                ..Summary::default()
+            },
+            items,
+            kept_unpruned: 3,
+            revert: crate::drift::REVERT.to_string(),
+            warnings: Vec::new(),
+        };
+        let md = drift_markdown(&report);
+        assert!(md.len() <= MAX_MARKDOWN_BYTES, "{}", md.len());
+        let shown = md.matches("- `+` `user").count();
+        assert!(shown > 100, "{shown}");
+        assert!(
+            md.contains(&format!(
+                "_…and {} more item(s) not shown here: run `orgform drift` for the full report._",
+                5_000 - shown
+            )),
+            "{md}"
+        );
+        // The way on and the kept count survive the cap.
+        assert!(md.contains("**Revert**"));
+        assert!(md.contains("3 live object(s)"));
+    }
 }
