@@ -74,8 +74,10 @@ pub enum Command {
     /// A saved plan is refused if the live org changed since it was made. Destructive
     /// changes need --allow-destroy. Interrupted applies resume when run again.
     Apply(apply::Args),
-    /// Report what was changed in the live org by hand: the live org against the
-    /// manifests, from the live side (never writes).
+    /// Report what was changed in the live org by hand (never writes).
+    ///
+    /// The live org against the manifests, from the live side: what is in the org but
+    /// not declared, declared but missing, or different; who it affects; how to adopt it.
     ///
     /// Exit codes: 0 converged (warnings allowed); 2 drift (any change, manual item or
     /// blocked item); 1 on any error.
