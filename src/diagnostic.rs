@@ -405,6 +405,16 @@ pub fn json_report(diagnostics: &[Diagnostic], sources: &Sources) -> JsonReport 
 
 /// GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`.
 pub fn render_github(diagnostic: &Diagnostic, sources: &Sources) -> String {
+    render_github_with(diagnostic, sources, &|shown| shown.to_string())
+}
+
+/// As [`render_github`], with each file's path as `path` maps it (GitHub wants paths
+/// from the repository's root).
+pub fn render_github_with(
+    diagnostic: &Diagnostic,
+    sources: &Sources,
+    path: &dyn Fn(&str) -> String,
+) -> String {
     let command = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
@@ -414,7 +424,7 @@ pub fn render_github(diagnostic: &Diagnostic, sources: &Sources) -> String {
     if let Some(o) = diagnostic.origin {
         props.push(format!(
             "file={}",
-            escape_property(&printable(sources.path(o.file)))
+            escape_property(&printable(&path(sources.path(o.file))))
         ));
         props.push(format!("line={}", o.line));
         props.push(format!("col={}", o.column));

@@ -8,6 +8,8 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod diff;
+pub mod drift;
 pub mod export;
 pub mod manifest;
 pub mod model;

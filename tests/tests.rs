@@ -3,6 +3,7 @@
 mod apply_cli;
 mod cli_contract;
 mod export_ready;
+mod gitops;
 mod harness;
 mod malformed;
 mod onboarding;
@@ -20,3 +21,4 @@ mod schemas;
 mod util;
 mod validate_output;
 mod validate_rules;
+mod workflows;

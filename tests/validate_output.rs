@@ -53,10 +53,19 @@ fn json_output_has_the_documented_shape() {
 
 #[test]
 fn github_format_prints_workflow_annotations() {
-    let run = orgform(
-        &fixture("validate/embedding-size-out-of-range"),
-        &["validate", "--format", "github"],
+    // Outside any git repository: paths are from the org's folder. (Inside one they are
+    // from the repository's root: tests/gitops.rs.)
+    let fixture = fixture("validate/embedding-size-out-of-range");
+    let repo = crate::util::TempRepo::new();
+    repo.write(
+        "orgform.yaml",
+        std::fs::read(fixture.join("orgform.yaml")).expect("fixture config"),
+    )
+    .write(
+        "org/metadata.yaml",
+        std::fs::read(fixture.join("org/metadata.yaml")).expect("fixture manifest"),
     );
+    let run = orgform(repo.path(), &["validate", "--format", "github"]);
     assert_eq!(run.code, 1);
     insta::assert_snapshot!("validate_github", run.stdout);
     for line in run.stdout.lines() {

@@ -2,6 +2,8 @@
 
 mod apply;
 mod completions;
+mod diff;
+mod drift;
 mod export;
 mod init;
 mod plan;
@@ -35,7 +37,7 @@ pub enum Exit {
 the metadata schema, Index folders and resource access) as YAML in a git repository, \
 validates it offline, plans the difference against the live org, and applies it safely.\n\n\
 Exit codes: 0 success / no changes, 1 error (usage errors included), \
-2 changes present (`plan --detailed-exitcode`)."
+2 changes present (`plan --detailed-exitcode`, `drift`, `diff`)."
 )]
 pub struct Cli {
     /// Run as if orgform was started in DIR (like `git -C`); orgform.yaml is looked up there.
@@ -85,6 +87,18 @@ pub enum Command {
     /// A saved plan is refused if the live org changed since it was made. Destructive
     /// changes need --allow-destroy. Interrupted applies resume when run again.
     Apply(apply::Args),
+    /// Report what was changed in the live org by hand (never writes).
+    ///
+    /// The live org against the manifests, from the live side: what is in the org but
+    /// not declared, declared but missing, or different; who it affects; how to adopt it.
+    ///
+    /// Exit codes: 0 converged (warnings allowed); 2 drift (any change, manual item or
+    /// blocked item); 1 on any error.
+    Drift(drift::Args),
+    /// Compare the declared org at two git commits (no provider, no credentials).
+    ///
+    /// Exit codes: 0 the same org, 2 different, 1 on any error.
+    Diff(diff::Args),
     /// Write manifests from the live org, to onboard an existing org in one command.
     Export(export::Args),
     /// Print the JSON Schemas of the manifest, config and plan formats.
@@ -127,6 +141,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Validate(args) => validate::run(&globals, args),
         Command::Plan(args) => plan::run(&globals, args),
         Command::Apply(args) => apply::run(&globals, args),
+        Command::Drift(args) => drift::run(&globals, args),
+        Command::Diff(args) => diff::run(&globals, args),
         Command::Export(args) => export::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),
         Command::Sandbox(args) => sandbox::run(&globals, args),

@@ -31,6 +31,10 @@ pub struct Args {
     /// naming an object that is neither declared nor live is an error.
     #[arg(long, value_name = "KIND[/KEY]", value_parser = Selector::parse)]
     pub target: Vec<Selector>,
+    /// Read orgform.yaml and the manifests from this git commit (branch, tag, SHA)
+    /// instead of the files here; the work tree is not touched.
+    #[arg(long, value_name = "REF")]
+    pub git_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,7 +93,16 @@ impl Prepared {
 /// (`ReadOnly` unless the caller writes). `None` when validation failed (diagnostics
 /// already printed).
 pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepared>> {
-    let mut repo = manifest::load_repo(&globals.dir)?;
+    prepare_from(globals, access, None)
+}
+
+/// As [`prepare`], with the manifests read from the commit `git_ref` names when given.
+pub fn prepare_from(
+    globals: &Globals,
+    access: Access,
+    git_ref: Option<&str>,
+) -> anyhow::Result<Option<Prepared>> {
+    let (mut repo, commit) = load(globals, git_ref)?;
     let diagnostics = check(&repo);
     if diagnostics.iter().any(|d| d.is_error()) {
         // Notes are for `validate`, except the one saying which checks did not run.
@@ -129,7 +142,6 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     {
         eprintln!("{}", pending.warning());
     }
-    let commit = crate::apply::audit::git_commit(&globals.dir, &repo.config.manifests);
     Ok(Some(Prepared {
         desired,
         repo,
@@ -140,13 +152,37 @@ pub fn prepare(globals: &Globals, access: Access) -> anyhow::Result<Option<Prepa
     }))
 }
 
+/// The manifests and the commit they come from: the work tree (its HEAD, `-dirty` when
+/// the manifests differ from it) or the commit a git ref names.
+fn load(
+    globals: &Globals,
+    git_ref: Option<&str>,
+) -> anyhow::Result<(Repo, Option<crate::apply::audit::Commit>)> {
+    Ok(match git_ref {
+        Some(reference) => {
+            let at = manifest::git::load_at_ref(&globals.dir, reference)?;
+            let commit = crate::apply::audit::Commit {
+                id: at.commit,
+                dirty: false,
+            };
+            (at.repo, Some(commit))
+        }
+        None => {
+            let repo = manifest::load_repo(&globals.dir)?;
+            let commit = crate::apply::audit::git_commit(&globals.dir, &repo.config.manifests);
+            (repo, commit)
+        }
+    })
+}
+
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     if !args.target.is_empty() && args.out.is_some() {
         anyhow::bail!(
             "a --target plan cannot be saved with --out: it can leave out changes its own changes need (a replaced user's memberships, a renamed tag's assignments). Save a whole plan instead"
         );
     }
-    let Some(mut prepared) = prepare(globals, Access::ReadOnly)? else {
+    let Some(mut prepared) = prepare_from(globals, Access::ReadOnly, args.git_ref.as_deref())?
+    else {
         return Ok(Exit::Error);
     };
     let live = prepared.read_live()?;

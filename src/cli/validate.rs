@@ -4,7 +4,7 @@ use clap::ValueEnum;
 
 use super::{Exit, Globals};
 use crate::diagnostic::{self, Diagnostic, JsonDiagnostic, Rule, Severity};
-use crate::manifest::{self, LoadError, ManifestFile, Repo};
+use crate::manifest::{self, ManifestFile, Repo};
 use crate::validate::{self, Mode};
 
 #[derive(Debug, clap::Args)]
@@ -16,6 +16,10 @@ pub struct Args {
     /// summarised in one line with their count.
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    /// Validate orgform.yaml and the manifests as they are in this git commit (branch,
+    /// tag, SHA) instead of the files here; the work tree is not touched.
+    #[arg(long, value_name = "REF")]
+    pub git_ref: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -26,9 +30,33 @@ pub enum Format {
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
-    let repo = match manifest::load_repo(&globals.dir) {
-        Ok(repo) => repo,
-        Err(error) => return report_load_failure(globals, args.format, error),
+    let repo = match &args.git_ref {
+        Some(reference) => match manifest::git::load_at_ref(&globals.dir, reference) {
+            Ok(at) => at.repo,
+            Err(error) => {
+                let failure = Failure {
+                    file: error.file(),
+                    annotated: error.path().map(str::to_string),
+                    message: error.to_string(),
+                    config: Repo::default(),
+                };
+                return report_load_failure(globals, args.format, failure, error.into());
+            }
+        },
+        None => match manifest::load_repo(&globals.dir) {
+            Ok(repo) => repo,
+            Err(error) => {
+                // An unparsable orgform.yaml falls back to `manifests: org/`, so a missing
+                // folder may only be a consequence: show the config's own problems first.
+                let failure = Failure {
+                    file: error.file(&globals.dir),
+                    annotated: Some(annotation_path(globals, None)(&error.file(&globals.dir))),
+                    message: error.to_string(),
+                    config: manifest::load_config_only(&globals.dir).unwrap_or_default(),
+                };
+                return report_load_failure(globals, args.format, failure, error.into());
+            }
+        },
     };
     let diagnostics = check(&repo);
     let ok = !diagnostics.iter().any(Diagnostic::is_error);
@@ -48,12 +76,46 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Format::Github => {
+            let path = annotation_path(globals, args.git_ref.as_deref());
             for d in &diagnostics {
-                println!("{}", diagnostic::render_github(d, &repo.sources));
+                println!(
+                    "{}",
+                    diagnostic::render_github_with(d, &repo.sources, &path)
+                );
             }
         }
     }
     Ok(if ok { Exit::Ok } else { Exit::Error })
+}
+
+/// GitHub places an annotation by its path from the repository's root: files read from
+/// a ref drop their `REF:`, and files here get the org's folder in front when the org
+/// lives below the root (`-C orgs/acme`).
+fn annotation_path(globals: &Globals, git_ref: Option<&str>) -> impl Fn(&str) -> String {
+    let strip = git_ref.map(|r| format!("{r}:"));
+    let prefix = match strip {
+        Some(_) => String::new(),
+        None => manifest::git::org_prefix(&globals.dir).unwrap_or_default(),
+    };
+    move |shown: &str| {
+        if let Some(path) = strip.as_deref().and_then(|s| shown.strip_prefix(s)) {
+            return path.to_string();
+        }
+        if prefix.is_empty() {
+            shown.to_string()
+        } else {
+            format!("{prefix}/{shown}")
+        }
+    }
+}
+
+/// What could not be loaded, and the config's own problems when there are some.
+struct Failure {
+    file: String,
+    /// The path from the repository's root, when the problem is about a file.
+    annotated: Option<String>,
+    message: String,
+    config: Repo,
 }
 
 /// The repository could not be loaded: still answer in the requested format, so a CI
@@ -61,13 +123,15 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
 fn report_load_failure(
     globals: &Globals,
     format: Format,
-    error: LoadError,
+    failure: Failure,
+    error: anyhow::Error,
 ) -> anyhow::Result<Exit> {
-    // An unparsable orgform.yaml falls back to `manifests: org/`, so a missing folder
-    // may only be a consequence: show the config's own problems first.
-    let config = manifest::load_config_only(&globals.dir).unwrap_or_default();
-    let file = error.file(&globals.dir);
-    let message = error.to_string();
+    let Failure {
+        file,
+        annotated,
+        message,
+        config,
+    } = failure;
     match format {
         Format::Text => {
             for d in &config.diagnostics {
@@ -76,7 +140,7 @@ fn report_load_failure(
                     diagnostic::render_text(d, &config.sources, globals.color)
                 );
             }
-            return Err(error.into());
+            return Err(error);
         }
         Format::Json => {
             let mut report = diagnostic::json_report(&config.diagnostics, &config.sources);
@@ -95,9 +159,11 @@ fn report_load_failure(
             for d in &config.diagnostics {
                 println!("{}", diagnostic::render_github(d, &config.sources));
             }
+            let place = annotated.map_or_else(String::new, |f| {
+                format!("file={},", diagnostic::escape_property(&f))
+            });
             println!(
-                "::error file={},title={}::{}",
-                diagnostic::escape_property(&file),
+                "::error {place}title={}::{}",
                 diagnostic::escape_property(LOAD_FAILURE.code()),
                 diagnostic::escape_data(&message)
             );

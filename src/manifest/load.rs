@@ -79,7 +79,12 @@ pub fn load_config_only(root: &Path) -> Result<Repo, LoadError> {
     }
     let config_bytes = read(&config_path)?;
     let mut repo = Repo::default();
-    repo.config = load_config(config_bytes, &mut repo.sources, &mut repo.diagnostics);
+    repo.config = load_config(
+        CONFIG_FILE,
+        config_bytes,
+        &mut repo.sources,
+        &mut repo.diagnostics,
+    );
     Ok(repo)
 }
 
@@ -151,8 +156,23 @@ pub fn load_repo(root: &Path) -> Result<Repo, LoadError> {
 /// Loads a repository whose files come from elsewhere (a git ref): the config text and
 /// the manifest files as (display path, bytes), already sorted.
 pub fn load_repo_files(config: Vec<u8>, files: Vec<(String, Vec<u8>)>) -> Repo {
+    load_repo_named(CONFIG_FILE, config, files)
+}
+
+/// As [`load_repo_files`], with the config shown as `config_display` (e.g.
+/// `main:orgform.yaml`).
+pub fn load_repo_named(
+    config_display: &str,
+    config: Vec<u8>,
+    files: Vec<(String, Vec<u8>)>,
+) -> Repo {
     let mut repo = Repo::default();
-    repo.config = load_config(config, &mut repo.sources, &mut repo.diagnostics);
+    repo.config = load_config(
+        config_display,
+        config,
+        &mut repo.sources,
+        &mut repo.diagnostics,
+    );
     load_files_into(&mut repo, files);
     repo
 }
@@ -187,8 +207,13 @@ fn read(path: &Path) -> Result<Vec<u8>, LoadError> {
     })
 }
 
-fn load_config(bytes: Vec<u8>, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Config {
-    let Some(node) = parse_file(CONFIG_FILE, bytes, sources, diags) else {
+fn load_config(
+    display: &str,
+    bytes: Vec<u8>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Config {
+    let Some(node) = parse_file(display, bytes, sources, diags) else {
         return Config::default();
     };
     match from_node::<Config>(&node) {

@@ -1,9 +1,13 @@
 //! Plan renderings: text for terminals, markdown for PR comments, JSON for tools.
 
+mod diff;
+mod drift;
 pub mod escape;
 mod markdown;
 mod text;
 
+pub use diff::{diff_markdown, diff_text};
+pub use drift::{drift_markdown, drift_text};
 pub use escape::printable;
 pub use markdown::{MAX_MARKDOWN_BYTES, markdown};
 pub use text::text;
