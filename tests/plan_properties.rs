@@ -3,13 +3,25 @@
 //!    them, accepts every change in plan order);
 //! 2. applying the plan yields the desired org (a fresh plan is empty, and the store
 //!    holds what the manifests declare);
-//! 3. planning an org against itself yields no change.
+//! 3. planning an org against itself yields no change;
+//! 4. an export of a live org, planned against that org, yields no change.
+//!
+//! The orgs are built from proptest strategies (a `Case` is one live and one desired
+//! `OrgCase`), so a failure shrinks to a small org. They reach renames (`renamed_from`,
+//! with live groups, tags and folders still under their old names), tags that differ
+//! only by case, user type changes, every metadata type, nested folders, access with
+//! every role and tags on projects: `the_generator_reaches_every_kind_of_change` keeps
+//! that so.
 
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use orgform::model::ResourceKind;
+use orgform::plan::{Action, Kind, Target};
 use orgform::provider::sandbox::SandboxProvider;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
 
 use crate::harness::{plan_case, replan, store_from};
 
@@ -20,32 +32,9 @@ policy:
   offboarding: { replacement: ada@acme.com }
 ";
 
-/// A small deterministic generator: proptest supplies the seed, failures print it.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-    fn subset<'a>(&mut self, items: &[&'a str], percent: u64) -> Vec<&'a str> {
-        items
-            .iter()
-            .copied()
-            .filter(|_| self.chance(percent))
-            .collect()
-    }
-}
-
-const EMAILS: &[&str] = &[
+/// Everyone who may be in an org. ada (the first) is its admin, on both sides.
+const PEOPLE: [&str; 7] = [
+    "ada@acme.com",
     "u1@acme.com",
     "u2@acme.com",
     "u3@acme.com",
@@ -53,209 +42,479 @@ const EMAILS: &[&str] = &[
     "x1@vendor.io",
     "x2@vendor.io",
 ];
-const METADATA: &[&str] = &[
+/// Groups `g0`..; a live one may still carry its former name `old-g0`.
+const GROUPS: usize = 3;
+/// Project tags `t0`..; a live one may be spelled `T0` or still be `old-t0`.
+const TAGS: [usize; 3] = [0, 1, 2];
+/// Metadata keys `k0`.. and every type they may have.
+const METADATA_KEYS: usize = 4;
+const METADATA: [&str; 10] = [
     "varchar",
     "text",
     "number",
     "boolean",
+    "datetime",
+    "uuid",
     "{ enum: [a, b] }",
     "{ enum: [a, b, c] }",
     "{ embedding: 256 }",
     "{ embedding: 512 }",
 ];
-const FOLDERS: &[&str] = &["a", "a/b", "a/b/c", "d", "d/e"];
+/// Index folders by path; a folder is in an org only with its parents.
+const FOLDERS: [&str; 5] = ["a", "a/b", "a/b/c", "d", "d/e"];
+const PROJECTS: [&str; 2] = ["P0", "P1"];
+/// Roles, the plainest first (a shrunk case shows `admin` only when it matters).
+const PROJECT_ROLES: [&str; 6] = [
+    "viewer",
+    "annotator",
+    "reviewer",
+    "annotator_reviewer",
+    "team_manager",
+    "admin",
+];
+const DATASET_ROLES: [&str; 2] = ["user", "admin"];
+/// Access is given to principals: PEOPLE, then the groups.
+const PRINCIPALS: usize = PEOPLE.len() + GROUPS;
 
-/// One random org, rendered as manifest / state YAML.
-fn org_yaml(g: &mut Gen, live: bool) -> String {
-    let mut y = String::from("organization: { email_domains: [acme.com] }\nusers:\n");
-    y.push_str("  - { email: ada@acme.com, role: admin, type: internal }\n");
-    let users: Vec<&str> = g.subset(EMAILS, 70);
-    for email in &users {
-        let internal_domain = email.ends_with("@acme.com");
-        let user_type = if internal_domain {
-            if g.chance(80) { "internal" } else { "external" }
-        } else {
-            g.pick(&["external", "workforce"])
-        };
-        let mut roles = vec!["member", "workforce_manager", "collaborator"];
-        // Only the desired side promotes: live admins other than ada would be unremovable.
-        if !live && user_type == "internal" {
-            roles.push("admin");
-        }
-        let role = g.pick(&roles);
-        let status = if live {
-            format!(", status: {}", g.pick(&["invited", "joined", "declined"]))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            y,
-            "  - {{ email: {email}, role: {role}, type: {user_type}{status} }}"
-        );
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Side {
+    /// The sandbox state: the live org.
+    Live,
+    /// The manifests.
+    Desired,
+}
+
+#[derive(Debug, Clone)]
+struct UserCase {
+    role: &'static str,
+    user_type: &'static str,
+    /// Live users only.
+    status: Option<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+struct GroupCase {
+    /// Live: still named `old-gN`. Desired: declares `renamed_from: [old-gN]`.
+    renamed: bool,
+    description: &'static str,
+    /// Only those in the org are rendered.
+    members: Vec<&'static str>,
+    managers: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+struct TagCase {
+    /// How the name `tN` is spelled live: `t`, `T` (case only) or `old-t` (renamed).
+    spelling: &'static str,
+    /// Desired: declares `renamed_from: [old-tN]`.
+    renamed: bool,
+    description: &'static str,
+}
+
+#[derive(Debug, Clone)]
+struct FolderCase {
+    /// Live: still named `old-NAME`. Desired: declares `renamed_from: [old-NAME]`.
+    renamed: bool,
+    description: &'static str,
+}
+
+#[derive(Debug, Clone)]
+struct ProjectCase {
+    /// Live only: the project's sole admin instead of ada (when that user is live).
+    admin: Option<&'static str>,
+    /// Indexes into TAGS; only tags in the org are rendered.
+    tags: Vec<usize>,
+    /// A role (or none) per principal; ada and the admin keep theirs.
+    access: Vec<Option<&'static str>>,
+}
+
+#[derive(Debug, Clone)]
+struct OrgCase {
+    side: Side,
+    /// PEOPLE but ada, in order.
+    users: Vec<Option<UserCase>>,
+    groups: Vec<Option<GroupCase>>,
+    tags: Vec<Option<TagCase>>,
+    metadata: Vec<Option<&'static str>>,
+    folders: Vec<Option<FolderCase>>,
+    projects: Vec<Option<ProjectCase>>,
+    /// Dataset `D0`: a role (or none) per principal; ada is its admin.
+    dataset: Option<Vec<Option<&'static str>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    live: OrgCase,
+    desired: OrgCase,
+}
+
+/// Each of `items`, kept with probability `p` (shrinks towards none).
+fn subset<T: Copy + std::fmt::Debug + 'static>(
+    items: &'static [T],
+    p: f64,
+) -> impl Strategy<Value = Vec<T>> {
+    proptest::collection::vec(proptest::bool::weighted(p), items.len()).prop_map(move |keep| {
+        items
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(item, _)| *item)
+            .collect()
+    })
+}
+
+/// Present with probability `p` (1: always; shrinks towards absent otherwise).
+fn maybe<S: Strategy + 'static>(p: f64, s: S) -> BoxedStrategy<Option<S::Value>> {
+    if p >= 1.0 {
+        s.prop_map(Some).boxed()
+    } else {
+        proptest::option::weighted(p, s).boxed()
     }
-    let mut people = vec!["ada@acme.com"];
-    people.extend(users.iter().copied());
-    y.push_str("groups:\n");
-    let mut groups = Vec::new();
-    for i in 0..3 {
-        if !g.chance(70) {
-            continue;
+}
+
+fn user_case(email: &'static str, side: Side) -> BoxedStrategy<UserCase> {
+    let types: BoxedStrategy<&'static str> = if email.ends_with("@acme.com") {
+        prop_oneof![4 => Just("internal"), 1 => Just("external")].boxed()
+    } else {
+        prop_oneof![Just("external"), Just("workforce")].boxed()
+    };
+    let status: BoxedStrategy<Option<&'static str>> = match side {
+        Side::Live => proptest::sample::select(&["joined", "invited", "declined"][..])
+            .prop_map(Some)
+            .boxed(),
+        Side::Desired => Just(None).boxed(),
+    };
+    (types, status)
+        .prop_flat_map(move |(user_type, status)| {
+            let mut roles = vec!["member", "workforce_manager", "collaborator"];
+            // Only the desired side promotes: live admins other than ada would be
+            // unremovable.
+            if side == Side::Desired && user_type == "internal" {
+                roles.push("admin");
+            }
+            proptest::sample::select(roles).prop_map(move |role| UserCase {
+                role,
+                user_type,
+                status,
+            })
+        })
+        .boxed()
+}
+
+fn group_case(side: Side) -> impl Strategy<Value = GroupCase> {
+    let renamed = proptest::bool::weighted(if side == Side::Live { 0.3 } else { 0.5 });
+    (
+        renamed,
+        proptest::sample::select(&["", "team", "vendor team"][..]),
+        subset(&PEOPLE, 0.4),
+        subset(&PEOPLE, 0.25),
+    )
+        .prop_map(|(renamed, description, members, managers)| GroupCase {
+            renamed,
+            description,
+            members,
+            managers,
+        })
+}
+
+fn tag_case(side: Side) -> BoxedStrategy<TagCase> {
+    let description = proptest::sample::select(&["", "tag"][..]);
+    match side {
+        Side::Live => (
+            proptest::sample::select(&["t", "T", "old-t"][..]),
+            description,
+        )
+            .prop_map(|(spelling, description)| TagCase {
+                spelling,
+                renamed: false,
+                description,
+            })
+            .boxed(),
+        Side::Desired => (any::<bool>(), description)
+            .prop_map(|(renamed, description)| TagCase {
+                spelling: "t",
+                renamed,
+                description,
+            })
+            .boxed(),
+    }
+}
+
+fn folder_case(side: Side) -> impl Strategy<Value = FolderCase> {
+    (
+        proptest::bool::weighted(if side == Side::Live { 0.2 } else { 0.4 }),
+        proptest::sample::select(&["", "data"][..]),
+    )
+        .prop_map(|(renamed, description)| FolderCase {
+            renamed,
+            description,
+        })
+}
+
+fn access(
+    roles: &'static [&'static str],
+    p: f64,
+) -> impl Strategy<Value = Vec<Option<&'static str>>> {
+    proptest::collection::vec(
+        proptest::option::weighted(p, proptest::sample::select(roles)),
+        PRINCIPALS,
+    )
+}
+
+fn project_case(side: Side) -> impl Strategy<Value = ProjectCase> {
+    // A live project may have another sole admin instead of ada.
+    let admin: BoxedStrategy<Option<&'static str>> = match side {
+        Side::Live => {
+            proptest::option::weighted(0.3, proptest::sample::select(&PEOPLE[1..])).boxed()
         }
-        // Live groups may still carry their former name; manifests declare the rename.
-        let name = if live && g.chance(30) {
+        Side::Desired => Just(None).boxed(),
+    };
+    (admin, subset(&TAGS, 0.5), access(&PROJECT_ROLES, 0.4)).prop_map(|(admin, tags, access)| {
+        ProjectCase {
+            admin,
+            tags,
+            access,
+        }
+    })
+}
+
+fn org_case(side: Side) -> impl Strategy<Value = OrgCase> {
+    let live = side == Side::Live;
+    let users: Vec<_> = PEOPLE[1..]
+        .iter()
+        .map(|email| proptest::option::weighted(0.7, user_case(email, side)))
+        .collect();
+    // The live org has every resource; manifests may leave P1 and D0 out.
+    let projects = vec![
+        maybe(1.0, project_case(side)),
+        maybe(if live { 1.0 } else { 0.5 }, project_case(side)),
+    ];
+    (
+        users,
+        proptest::collection::vec(proptest::option::weighted(0.7, group_case(side)), GROUPS),
+        proptest::collection::vec(proptest::option::weighted(0.7, tag_case(side)), TAGS.len()),
+        proptest::collection::vec(
+            proptest::option::weighted(0.7, proptest::sample::select(&METADATA[..])),
+            METADATA_KEYS,
+        ),
+        proptest::collection::vec(
+            proptest::option::weighted(0.75, folder_case(side)),
+            FOLDERS.len(),
+        ),
+        projects,
+        maybe(if live { 1.0 } else { 0.5 }, access(&DATASET_ROLES, 0.3)),
+    )
+        .prop_map(
+            move |(users, groups, tags, metadata, folders, projects, dataset)| OrgCase {
+                side,
+                users,
+                groups,
+                tags,
+                metadata,
+                folders,
+                projects,
+                dataset,
+            },
+        )
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (org_case(Side::Live), org_case(Side::Desired))
+        .prop_map(|(live, desired)| Case { live, desired })
+}
+
+impl OrgCase {
+    fn present(&self, email: &str) -> bool {
+        PEOPLE
+            .iter()
+            .position(|p| *p == email)
+            .is_some_and(|i| i == 0 || self.users[i - 1].is_some())
+    }
+
+    /// Group `i`'s name here, if it is in the org.
+    fn group_name(&self, i: usize) -> Option<String> {
+        let g = self.groups[i].as_ref()?;
+        Some(if self.side == Side::Live && g.renamed {
             format!("old-g{i}")
         } else {
             format!("g{i}")
-        };
-        let renamed = if !live && g.chance(50) {
-            format!(", renamed_from: [old-g{i}]")
-        } else {
-            String::new()
-        };
-        let desc = g.pick(&["", "team", "vendor team"]);
-        let members = g.subset(&people, 40).join(", ");
-        let managers = g.subset(&people, 25).join(", ");
-        let _ = writeln!(
-            y,
-            "  - {{ name: {name}{renamed}, description: '{desc}', members: [{members}], managers: [{managers}] }}"
-        );
-        groups.push(name);
-    }
-    y.push_str("project_tags:\n");
-    let mut tags = Vec::new();
-    for i in 0..3 {
-        if !g.chance(70) {
-            continue;
-        }
-        let name = match (live, g.next() % 3) {
-            (true, 0) => format!("old-t{i}"),
-            (true, 1) => format!("T{i}"),
-            _ => format!("t{i}"),
-        };
-        let renamed = if !live && g.chance(50) {
-            format!(", renamed_from: [old-t{i}]")
-        } else {
-            String::new()
-        };
-        let desc = g.pick(&["", "tag"]);
-        let _ = writeln!(y, "  - {{ name: {name}{renamed}, description: '{desc}' }}");
-        tags.push(name);
-    }
-    y.push_str("metadata_schema:\n");
-    for i in 0..4 {
-        if g.chance(70) {
-            let _ = writeln!(y, "  k{i}: {}", g.pick(METADATA));
-        }
-    }
-    y.push_str("folders:\n");
-    let present: Vec<&str> = FOLDERS.iter().copied().filter(|_| g.chance(75)).collect();
-    let kept: Vec<&str> = present
-        .iter()
-        .copied()
-        .filter(|p| {
-            // A folder needs its parents.
-            let parts: Vec<&str> = p.split('/').collect();
-            (1..parts.len()).all(|n| present.contains(&parts[..n].join("/").as_str()))
         })
-        .collect();
-    write_folders(&mut y, g, &kept, "", 1, live);
-    let principals: Vec<String> = people
-        .iter()
-        .map(|e| format!("user: {e}"))
-        .chain(groups.iter().map(|n| format!("group: {n}")))
-        .collect();
-    let tag_refs: Vec<&str> = tags.iter().map(String::as_str).collect();
-    y.push_str("projects:\n");
-    for (i, name) in ["P0", "P1"].iter().enumerate() {
-        if !live && i == 1 && g.chance(50) {
-            continue;
+    }
+
+    fn tag_name(&self, i: usize) -> Option<String> {
+        let t = self.tags[i].as_ref()?;
+        Some(format!("{}{i}", t.spelling))
+    }
+
+    /// The org as sandbox state (live) or manifests (desired) YAML.
+    fn yaml(&self) -> String {
+        let live = self.side == Side::Live;
+        let mut y = String::from("organization: { email_domains: [acme.com] }\nusers:\n");
+        y.push_str("  - { email: ada@acme.com, role: admin, type: internal }\n");
+        for (email, user) in PEOPLE[1..].iter().zip(&self.users) {
+            let Some(u) = user else { continue };
+            let status = u
+                .status
+                .map(|s| format!(", status: {s}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                y,
+                "  - {{ email: {email}, role: {}, type: {}{status} }}",
+                u.role, u.user_type
+            );
         }
-        let hash = if live {
-            format!(", hash: hash-p{i}")
-        } else {
-            String::new()
+        let in_org = |people: &[&'static str]| -> String {
+            people
+                .iter()
+                .filter(|p| self.present(p))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        let project_tags = g.subset(&tag_refs, 50).join(", ");
-        // A live project may have another sole admin instead of ada.
-        let admin = match users.first() {
-            Some(u) if live && g.chance(30) => *u,
-            _ => "ada@acme.com",
+        y.push_str("groups:\n");
+        for (i, group) in self.groups.iter().enumerate() {
+            let (Some(g), Some(name)) = (group, self.group_name(i)) else {
+                continue;
+            };
+            let renamed = if !live && g.renamed {
+                format!(", renamed_from: [old-g{i}]")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                y,
+                "  - {{ name: {name}{renamed}, description: '{}', members: [{}], managers: [{}] }}",
+                g.description,
+                in_org(&g.members),
+                in_org(&g.managers)
+            );
+        }
+        y.push_str("project_tags:\n");
+        for (i, tag) in self.tags.iter().enumerate() {
+            let (Some(t), Some(name)) = (tag, self.tag_name(i)) else {
+                continue;
+            };
+            let renamed = if t.renamed {
+                format!(", renamed_from: [old-t{i}]")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                y,
+                "  - {{ name: {name}{renamed}, description: '{}' }}",
+                t.description
+            );
+        }
+        y.push_str("metadata_schema:\n");
+        for (i, ty) in self.metadata.iter().enumerate() {
+            if let Some(ty) = ty {
+                let _ = writeln!(y, "  k{i}: {ty}");
+            }
+        }
+        y.push_str("folders:\n");
+        self.write_folders(&mut y, "", 1);
+        // Access entries for principals in the org but ada and `admin`.
+        let entries = |roles: &[Option<&'static str>], admin: &str| -> Vec<String> {
+            roles
+                .iter()
+                .enumerate()
+                .filter_map(|(i, role)| {
+                    let role = (*role)?;
+                    let principal = if i < PEOPLE.len() {
+                        let email = PEOPLE[i];
+                        if i == 0 || email == admin || !self.present(email) {
+                            return None;
+                        }
+                        format!("user: {email}")
+                    } else {
+                        format!("group: {}", self.group_name(i - PEOPLE.len())?)
+                    };
+                    Some(format!("{{ {principal}, role: {role} }}"))
+                })
+                .collect()
         };
-        let mut access = vec![format!("{{ user: {admin}, role: admin }}")];
-        for p in &principals {
-            if p.contains("ada@") || p.ends_with(admin) || !g.chance(40) {
+        y.push_str("projects:\n");
+        for (i, (name, project)) in PROJECTS.iter().zip(&self.projects).enumerate() {
+            let Some(p) = project else { continue };
+            let hash = if live {
+                format!(", hash: hash-p{i}")
+            } else {
+                String::new()
+            };
+            let tags: Vec<String> = p.tags.iter().filter_map(|t| self.tag_name(*t)).collect();
+            let admin = p
+                .admin
+                .filter(|a| self.present(a))
+                .unwrap_or("ada@acme.com");
+            let mut access = vec![format!("{{ user: {admin}, role: admin }}")];
+            access.extend(entries(&p.access, admin));
+            let _ = writeln!(
+                y,
+                "  - {{ name: {name}{hash}, tags: [{}], access: [{}] }}",
+                tags.join(", "),
+                access.join(", ")
+            );
+        }
+        y.push_str("datasets:\n");
+        if let Some(roles) = &self.dataset {
+            let hash = if live { ", hash: hash-d0" } else { "" };
+            let mut access = vec!["{ user: ada@acme.com, role: admin }".to_string()];
+            access.extend(entries(roles, "ada@acme.com"));
+            let _ = writeln!(
+                y,
+                "  - {{ name: D0{hash}, access: [{}] }}",
+                access.join(", ")
+            );
+        }
+        y
+    }
+
+    /// A folder is in the org when it and all its parents are.
+    fn folder_in_org(&self, path: &str) -> bool {
+        let parts: Vec<&str> = path.split('/').collect();
+        (1..=parts.len()).all(|n| {
+            let prefix = parts[..n].join("/");
+            FOLDERS
+                .iter()
+                .position(|f| *f == prefix)
+                .is_some_and(|i| self.folders[i].is_some())
+        })
+    }
+
+    fn write_folders(&self, y: &mut String, parent: &str, depth: usize) {
+        let indent = "  ".repeat(depth);
+        for (path, folder) in FOLDERS.iter().zip(&self.folders) {
+            let Some(f) = folder else { continue };
+            let child_of_parent = path.split('/').count() == depth
+                && (parent.is_empty() || path.starts_with(&format!("{parent}/")));
+            if !child_of_parent || !self.folder_in_org(path) {
                 continue;
             }
-            let role = g.pick(&[
-                "admin",
-                "team_manager",
-                "reviewer",
-                "annotator",
-                "annotator_reviewer",
-                "viewer",
-            ]);
-            access.push(format!("{{ {p}, role: {role} }}"));
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let (shown, renamed) = match (self.side, f.renamed) {
+                (Side::Live, true) => (format!("old-{name}"), String::new()),
+                (Side::Desired, true) => (
+                    name.to_string(),
+                    format!("\n{indent}  renamed_from: [old-{name}]"),
+                ),
+                (_, false) => (name.to_string(), String::new()),
+            };
+            let _ = writeln!(
+                y,
+                "{indent}- name: {shown}{renamed}\n{indent}  description: '{}'\n{indent}  folders:",
+                f.description
+            );
+            self.write_folders(y, path, depth + 1);
         }
-        let _ = writeln!(
-            y,
-            "  - {{ name: {name}{hash}, tags: [{project_tags}], access: [{}] }}",
-            access.join(", ")
-        );
     }
-    y.push_str("datasets:\n");
-    if live || g.chance(50) {
-        let hash = if live { ", hash: hash-d0" } else { "" };
-        let mut access = vec!["{ user: ada@acme.com, role: admin }".to_string()];
-        for p in &principals {
-            if !p.contains("ada@") && g.chance(30) {
-                access.push(format!("{{ {p}, role: {} }}", g.pick(&["admin", "user"])));
-            }
-        }
-        let _ = writeln!(
-            y,
-            "  - {{ name: D0{hash}, access: [{}] }}",
-            access.join(", ")
-        );
-    }
-    y
 }
 
-fn write_folders(
-    y: &mut String,
-    g: &mut Gen,
-    all: &[&str],
-    parent: &str,
-    depth: usize,
-    live: bool,
-) {
-    let children: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|p| {
-            p.split('/').count() == depth
-                && (parent.is_empty() || p.starts_with(&format!("{parent}/")))
-        })
-        .collect();
-    let indent = "  ".repeat(depth);
-    for path in children {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let shown = if live && g.chance(20) {
-            format!("old-{name}")
-        } else {
-            name.to_string()
-        };
-        let renamed = if !live && g.chance(40) {
-            format!("\n{indent}  renamed_from: [old-{name}]")
-        } else {
-            String::new()
-        };
-        let desc = g.pick(&["", "data"]);
-        let _ = writeln!(
-            y,
-            "{indent}- name: {shown}{renamed}\n{indent}  description: '{desc}'\n{indent}  folders:"
-        );
-        write_folders(y, g, all, path, depth + 1, live);
-    }
+/// `n` cases from the strategy, the same on every run.
+fn sample<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>, n: usize) -> Vec<T> {
+    let mut runner = TestRunner::deterministic();
+    (0..n)
+        .map(|_| strategy.new_tree(&mut runner).expect("case").current())
+        .collect()
 }
 
 struct Quiet;
@@ -264,11 +523,10 @@ impl orgform::apply::Observer for Quiet {
     fn step(&mut self, _: usize, _: &orgform::plan::Change, _: &orgform::apply::Outcome) {}
 }
 
-fn check(seed: u64) -> Result<(), TestCaseError> {
-    let mut g = Gen(seed | 1);
-    let live_yaml = org_yaml(&mut g, true);
-    let desired_yaml = org_yaml(&mut g, false);
-    let context = || format!("seed {seed}\n--- live\n{live_yaml}\n--- desired\n{desired_yaml}");
+fn check(case: &Case) -> Result<(), TestCaseError> {
+    let live_yaml = case.live.yaml();
+    let desired_yaml = case.desired.yaml();
+    let context = || format!("--- live\n{live_yaml}--- desired\n{desired_yaml}");
     let mut p = plan_case(CONFIG, &live_yaml, &desired_yaml);
     let mut plan = p.plan.clone();
     // A type change of a resource's only admin is blocked until the resource has
@@ -439,27 +697,100 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn plans_respect_platform_rules_and_converge(seed in any::<u64>()) {
-        check(seed)?;
+    fn plans_respect_platform_rules_and_converge(case in case()) {
+        check(&case)?;
     }
 }
 
 #[test]
 fn state_and_manifest_generators_produce_valid_yaml() {
-    for seed in 1..50 {
-        let mut g = Gen(seed);
-        let live = org_yaml(&mut g, true);
-        let desired = org_yaml(&mut g, false);
+    for case in sample(case(), 50) {
         // Both load, and the manifests validate without errors (the harness asserts).
-        let _ = store_from(&live);
-        let _ = crate::harness::load(CONFIG, &desired);
+        let _ = store_from(&case.live.yaml());
+        let _ = crate::harness::load(CONFIG, &case.desired.yaml());
     }
 }
 
+/// The generator reaches every kind of change the planner makes, in a fair share of
+/// cases: a planner bug there would be found.
+#[test]
+fn the_generator_reaches_every_kind_of_change() {
+    let mut seen: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut metadata_types = BTreeSet::new();
+    let mut project_roles = BTreeSet::new();
+    for case in sample(case(), 200) {
+        let p = plan_case(CONFIG, &case.live.yaml(), &case.desired.yaml());
+        let mut count =
+            |what: &'static str, hit: bool| *seen.entry(what).or_default() += usize::from(hit);
+        let has = |kind: Kind, action: Action| {
+            p.plan
+                .changes
+                .iter()
+                .any(|c| c.kind == kind && c.action == action)
+        };
+        count("group renames", has(Kind::Group, Action::Rename));
+        count("tag renames", has(Kind::ProjectTag, Action::Rename));
+        count(
+            "tag renames by case only",
+            p.plan.changes.iter().any(|c| {
+                matches!(&c.target, Target::ProjectTag { name } if c.action == Action::Rename
+                    && *name != c.key
+                    && name.eq_ignore_ascii_case(&c.key))
+            }),
+        );
+        count("folder renames", has(Kind::Folder, Action::Rename));
+        count(
+            "nested folders created",
+            p.plan.changes.iter().any(|c| {
+                c.kind == Kind::Folder
+                    && c.action == Action::Create
+                    && c.key.matches('/').count() == 2
+            }),
+        );
+        count("user type changes", has(Kind::User, Action::Replace));
+        count("user role changes", has(Kind::User, Action::Update));
+        count("metadata retypes", has(Kind::MetadataKey, Action::Update));
+        count(
+            "group members added",
+            has(Kind::GroupMember, Action::Create),
+        );
+        count(
+            "group managers removed",
+            has(Kind::GroupManager, Action::Delete),
+        );
+        count(
+            "tags put on projects",
+            has(Kind::ProjectTagAssignment, Action::Create),
+        );
+        count(
+            "tags taken off projects",
+            has(Kind::ProjectTagAssignment, Action::Delete),
+        );
+        count("access changed", has(Kind::Access, Action::Update));
+        count("access removed", has(Kind::Access, Action::Delete));
+        metadata_types.extend(p.desired.org.metadata_schema.values().map(|t| t.name()));
+        for r in &p.desired.resources {
+            project_roles.extend(r.project_access.iter().flat_map(|a| a.values().copied()));
+        }
+    }
+    for (what, n) in &seen {
+        assert!(*n >= 10, "only {n} of 200 plans have {what}");
+    }
+    assert_eq!(
+        metadata_types.len(),
+        8,
+        "every metadata type is declared: {metadata_types:?}"
+    );
+    assert_eq!(
+        project_roles.len(),
+        PROJECT_ROLES.len(),
+        "every project role is given: {project_roles:?}"
+    );
+}
+
 /// Export of a random live org, loaded back as manifests, plans to no change.
-fn export_round_trip(seed: u64) -> Result<(), TestCaseError> {
-    let mut g = Gen(seed | 1);
-    let live_yaml = org_yaml(&mut g, true);
+fn export_round_trip(case: &OrgCase) -> Result<(), TestCaseError> {
+    let live_yaml = case.yaml();
     let store = store_from(&live_yaml);
     let org = store.read().expect("read");
     let config_repo = orgform::manifest::load_repo_files(CONFIG.as_bytes().to_vec(), Vec::new());
@@ -519,7 +850,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn export_then_plan_is_empty_for_random_orgs(seed in any::<u64>()) {
-        export_round_trip(seed)?;
+    fn export_then_plan_is_empty_for_random_orgs(org in org_case(Side::Live)) {
+        export_round_trip(&org)?;
     }
 }

@@ -83,11 +83,13 @@ pub trait Observer {
 
 /// Test hook for crash and concurrency tests: after this many writes, stop between the
 /// write and its journal record (the most delicate moment), create the marker file,
-/// and wait until it is removed (or the process is killed).
-const FAULT_PAUSE_AFTER_WRITES: &str = "ORGFORM_FAULT_PAUSE_AFTER_WRITES";
-const FAULT_MARKER: &str = "ORGFORM_FAULT_MARKER";
-
+/// and wait until it is removed (or the process is killed). Only in builds with the
+/// `fault-injection` feature, which test builds enable (Cargo.toml): a binary users
+/// install ignores these variables.
+#[cfg(feature = "fault-injection")]
 fn fault_point(writes: usize) {
+    const FAULT_PAUSE_AFTER_WRITES: &str = "ORGFORM_FAULT_PAUSE_AFTER_WRITES";
+    const FAULT_MARKER: &str = "ORGFORM_FAULT_MARKER";
     let Some(limit) = std::env::var(FAULT_PAUSE_AFTER_WRITES)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -104,6 +106,9 @@ fn fault_point(writes: usize) {
         }
     }
 }
+
+#[cfg(not(feature = "fault-injection"))]
+fn fault_point(_writes: usize) {}
 
 /// A digest of the plan itself, naming its journal.
 pub fn plan_digest(plan: &Plan) -> String {
