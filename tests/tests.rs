@@ -11,6 +11,7 @@ mod plan_source;
 mod render_safety;
 mod safety_cli;
 mod safety_properties;
+mod sandbox_serve;
 mod sandbox_store;
 mod schemas;
 mod util;
