@@ -75,7 +75,7 @@ fn text_plan_shows_escape_sequences_instead_of_sending_them() {
     let repo = hostile_repo();
     let run = orgform(repo.path(), &["plan", "--color", "never"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(raw_controls(&run), [], "{}", run.stdout);
+    assert_eq!(raw_controls(&run), Vec::<char>::new(), "{}", run.stdout);
     for shown in [
         r"red \u{1b}[31mALERT\u{1b}[0m </details><img src=x> @everyone `tick` a|b → new \u{1b}[32mgreen\u{1b}[0m",
         r"bell \u{7} and \u{1b}]8;;http://evil.example\u{1b}\link\u{1b}]8;;\u{1b}\ \u{d}\u{a}    ~ fake | row |",
@@ -104,7 +104,7 @@ fn markdown_plan_cannot_be_hijacked_by_names_and_descriptions() {
     let run = orgform(repo.path(), &["plan", "--format", "markdown"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let md = &run.stdout;
-    assert_eq!(raw_controls(&run), [], "{md}");
+    assert_eq!(raw_controls(&run), Vec::<char>::new(), "{md}");
     assert!(md.starts_with("<!-- orgform-plan -->\n"), "{md}");
     let rendered = parse(md);
     assert_eq!(
@@ -151,7 +151,7 @@ fn validate_escapes_quoted_lines_paths_and_annotations() {
     );
     let text = orgform(repo.path(), &["validate", "--color", "never"]);
     assert_eq!(text.code, 1);
-    assert_eq!(raw_controls(&text), [], "{}", text.stderr);
+    assert_eq!(raw_controls(&text), Vec::<char>::new(), "{}", text.stderr);
     assert!(
         text.stderr.contains(r" --> org/\u{1b}[31mred.yaml:3:48"),
         "{}",
@@ -174,7 +174,12 @@ fn validate_escapes_quoted_lines_paths_and_annotations() {
 
     let github = orgform(repo.path(), &["validate", "--format", "github"]);
     assert_eq!(github.code, 1);
-    assert_eq!(raw_controls(&github), [], "{}", github.stdout);
+    assert_eq!(
+        raw_controls(&github),
+        Vec::<char>::new(),
+        "{}",
+        github.stdout
+    );
     assert!(
         github.stdout.starts_with(
             r"::error file=org/\u{1b}[31mred.yaml,line=3,col=48,title=group-name-duplicate::group `dup` is declared more than once; first declared at org/\u{1b}[31mred.yaml:2:13"

@@ -204,8 +204,8 @@ fn a_sandbox_changed_outside_orgform_is_refused_never_repaired() {
 fn a_sandbox_of_another_layout_version_is_refused_and_can_be_recreated() {
     let versions = [
         (
-            "PRAGMA user_version = 2;",
-            "made by another orgform version (sandbox layout 2; this orgform reads layout 1)",
+            "PRAGMA user_version = 3;",
+            "made by another orgform version (sandbox layout 3; this orgform reads layout 2)",
         ),
         (
             "PRAGMA application_id = 0; PRAGMA user_version = 0;",

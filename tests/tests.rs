@@ -16,6 +16,7 @@ mod render_safety;
 mod root_cause;
 mod safety_cli;
 mod safety_properties;
+mod sandbox_serve;
 mod sandbox_store;
 mod schemas;
 mod util;

@@ -7,6 +7,9 @@ use anyhow::bail;
 use super::{Exit, Globals, provider};
 use crate::manifest;
 
+mod key;
+mod serve;
+
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -28,6 +31,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Serve the sandbox org over Encord's public HTTP API (for Encord's SDK and the
+    /// `encord` provider), on loopback only.
+    ///
+    /// The first line on stdout is `listening on http://ADDR:PORT`; one line per request
+    /// goes to stderr. Stops cleanly on SIGINT or SIGTERM. Requests must be signed with a
+    /// key registered by `orgform sandbox key add`, and act as that key's user.
+    Serve(serve::Args),
+    /// Manage the API keys of the sandbox org's users.
+    Key(key::Args),
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
@@ -67,5 +79,39 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
             }
             Ok(Exit::Ok)
         }
+        Command::Serve(args) => serve::run(globals, args),
+        Command::Key(args) => key::run(globals, args),
     }
+}
+
+/// The configured sandbox store, opened for writing; created from `sandbox.yaml` when
+/// there is no store yet (as `plan` does).
+fn open_store(globals: &Globals) -> anyhow::Result<(crate::sandbox::store::Store, String)> {
+    let repo = manifest::load_repo(&globals.dir)?;
+    if repo.config.provider.kind != crate::config::ProviderKind::Sandbox {
+        bail!(
+            "orgform.yaml's provider is `encord`, not `sandbox`: `orgform sandbox` works on the sandbox org only"
+        );
+    }
+    let path = globals.dir.join(&repo.config.provider.path);
+    if !path.exists() {
+        let state = globals.dir.join(provider::SANDBOX_STATE);
+        if !state.is_file() {
+            bail!(
+                "no sandbox org at {}: run `orgform sandbox init` (or put a {} beside orgform.yaml)",
+                repo.config.provider.path,
+                provider::SANDBOX_STATE
+            );
+        }
+        provider::create_sandbox(&path, Some(&state), globals.color)?;
+        eprintln!(
+            "Created the sandbox org {} from {}.",
+            repo.config.provider.path,
+            provider::SANDBOX_STATE
+        );
+    }
+    Ok((
+        crate::sandbox::store::Store::open(&path)?,
+        repo.config.provider.path.clone(),
+    ))
 }

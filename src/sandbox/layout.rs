@@ -13,7 +13,7 @@ use rusqlite::{Connection, ErrorCode};
 /// "orgf": marks the file as an orgform sandbox.
 pub const APPLICATION_ID: i32 = 0x6f72_6766;
 /// Bump whenever the store's SCHEMA changes: older files are then refused, not mixed.
-pub const LAYOUT_VERSION: i32 = 1;
+pub const LAYOUT_VERSION: i32 = 2;
 
 /// What a database file is, as far as orgform is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! The embedded sandbox org: its SQLite store and how it is created from a state file.
 
 pub mod layout;
+pub mod openssh;
+pub mod server;
 pub mod store;
 
 use std::path::Path;

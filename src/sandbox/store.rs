@@ -14,6 +14,13 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::layout::{self, Layout};
 
+mod api;
+mod keys;
+mod metadata;
+
+pub use api::{FolderRow, GroupRow, ResourceRow, TagRow, UserRow};
+pub use keys::ApiKey;
+
 use crate::diagnostic::Rule;
 use crate::model::{
     Folder, FolderPath, Group, InvitationStatus, MetadataType, Org, OrgRole, Principal, Project,
@@ -77,7 +84,18 @@ CREATE TABLE IF NOT EXISTS access (
 CREATE TABLE IF NOT EXISTS metadata_keys (key TEXT PRIMARY KEY, type TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS folders (
     uuid TEXT PRIMARY KEY, parent TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+    client_metadata TEXT,
     UNIQUE (parent, name));
+CREATE TABLE IF NOT EXISTS folder_groups (
+    folder_uuid TEXT NOT NULL REFERENCES folders(uuid) ON DELETE CASCADE,
+    group_hash TEXT NOT NULL REFERENCES groups(hash) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    PRIMARY KEY (folder_uuid, group_hash));
+CREATE TABLE IF NOT EXISTS metadata_entries (key TEXT PRIMARY KEY, entry TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+    public_key TEXT PRIMARY KEY,
+    email TEXT NOT NULL REFERENCES users(email) ON DELETE CASCADE,
+    read_only INTEGER NOT NULL, comment TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
 // Changing SCHEMA? Bump layout::LAYOUT_VERSION, so stores made before are refused.
@@ -189,7 +207,9 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// A fresh identifier: deterministic per store, so sandbox runs are reproducible.
+    /// A fresh identifier: deterministic per store, so sandbox runs are reproducible, and
+    /// UUID-shaped, as the platform's hashes are (Encord's SDK parses them as UUIDs). The
+    /// first field names the kind, the last counts.
     fn next_id(&self, prefix: &str) -> Result<String> {
         self.conn.execute(
             "INSERT INTO counters (name, value) VALUES (?1, 1)
@@ -201,7 +221,16 @@ impl Store {
             params![prefix],
             |r| r.get(0),
         )?;
-        Ok(format!("{prefix}-{n:08}"))
+        let kind: u32 = match prefix {
+            "project" => 1,
+            "dataset" => 2,
+            "ontology" => 3,
+            "group" => 4,
+            "tag" => 5,
+            "folder" => 6,
+            _ => 0,
+        };
+        Ok(format!("{kind:08x}-0000-4000-8000-{n:012x}"))
     }
 
     /// Runs `f` in a transaction, or inside the one already open (see [`Store::batch`]).
@@ -922,13 +951,16 @@ impl Store {
              ON CONFLICT(key) DO UPDATE SET type = excluded.type",
             params![key, json],
         )?;
+        // The key is now what the model says; an entry written over the API (a tombstone,
+        // a variant) no longer describes it.
+        self.conn
+            .execute("DELETE FROM metadata_entries WHERE key = ?1", params![key])?;
         Ok(())
     }
 
+    /// Deletes a key as the platform does: a soft tombstone that keeps the old entry.
     pub fn delete_metadata_key(&mut self, key: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM metadata_keys WHERE key = ?1", params![key])?;
-        Ok(())
+        self.tx(|s| s.tombstone_metadata_key(key))
     }
 
     // ---------------------------------------------------------------- folders
