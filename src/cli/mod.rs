@@ -44,6 +44,10 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Errors only: no progress, notes or summaries unless something went wrong.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -69,8 +73,10 @@ pub enum Command {
     Plan(plan::Args),
     /// Apply a saved plan (or plan now and confirm): the only command that writes.
     ///
-    /// A saved plan is refused if the live org changed since it was made. Destructive
-    /// changes need --allow-destroy. Interrupted applies resume when run again.
+    /// A saved plan is refused when made by another orgform version or from other
+    /// manifests; each change is judged against the live org (done, applicable, or
+    /// conflicting: refused). Destructive changes need --allow-destroy. Interrupted
+    /// applies resume when run again.
     Apply(apply::Args),
     /// Write manifests from the live org, to onboard an existing org in one command.
     Export(export::Args),
@@ -87,6 +93,8 @@ pub struct Globals {
     pub color: bool,
     /// Colour on stdout (the text plan).
     pub color_stdout: bool,
+    /// `-q/--quiet`: errors only.
+    pub quiet: bool,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -100,6 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         dir: cli.dir.unwrap_or_else(|| PathBuf::from(".")),
         color: decide(std::io::stderr().is_terminal()),
         color_stdout: decide(std::io::stdout().is_terminal()),
+        quiet: cli.quiet,
     };
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),

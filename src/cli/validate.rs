@@ -4,8 +4,7 @@ use clap::ValueEnum;
 
 use super::{Exit, Globals};
 use crate::diagnostic::{self, Diagnostic, JsonDiagnostic, Rule, Severity};
-use crate::manifest::{self, LoadError, ManifestFile, Repo};
-use crate::validate::{self, Mode};
+use crate::manifest::{self, LoadError, ManifestFile};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -106,18 +105,7 @@ fn report_load_failure(
 const LOAD_FAILURE: Rule = Rule::InvalidValue;
 
 /// Loader diagnostics plus every validation check, in file order.
-pub fn check(repo: &Repo) -> Vec<Diagnostic> {
-    let mut all = repo.diagnostics.clone();
-    validate::escape_messages(&mut all);
-    all.extend(validate::validate(
-        &repo.manifests,
-        &repo.config,
-        Mode::Manifests,
-        &repo.salvaged,
-    ));
-    diagnostic::sort(&mut all);
-    all
-}
+pub use crate::apply::session::workspace::check;
 
 /// "Loaded 6 files: 17 users, 4 groups, ..." — what validate saw, so a missing file shows.
 pub fn loaded_summary(files: &[String], m: &ManifestFile) -> String {
