@@ -184,6 +184,13 @@ impl Sources {
         }
     }
 
+    /// Every file read, in reading order: (path as shown, text).
+    pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.files
+            .iter()
+            .map(|f| (f.display.as_str(), f.text.as_str()))
+    }
+
     pub fn path(&self, file: FileId) -> &str {
         &self.files[file.0 as usize].display
     }

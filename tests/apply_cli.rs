@@ -1,26 +1,36 @@
 //! `orgform apply` and `orgform export` on real sandbox files, as CI would run them.
+//! What a user reads (refusals, progress, the summary) is pinned by snapshots taken
+//! through `orgform_snapshot!`; the assertions check the org, the journal and the
+//! audit log.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orgform::apply::journal::{self, Entry};
 use orgform::model::Org;
+use orgform::model::{OrgRole, Principal, ResourceKind};
 use orgform::sandbox::store::Store;
 
-use crate::util::{TempRepo, orgform, repo_root};
+use crate::util::{Run, TempRepo, orgform, orgform_snapshot, repo_root};
 
 pub(crate) fn acme() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
+    copy_into(&repo_root().join("examples/acme"), dir.path());
+    let _ = std::fs::remove_dir_all(dir.path().join(".orgform"));
+    dir
+}
+
+/// Copies the contents of `from` into `to` (`cp -r from/. to`).
+fn copy_into(from: &Path, to: &Path) {
     let status = Command::new("cp")
         .arg("-r")
-        .arg(repo_root().join("examples/acme/."))
-        .arg(dir.path())
+        .arg(from.join("."))
+        .arg(to)
         .status()
         .expect("cp");
     assert!(status.success());
-    let _ = std::fs::remove_dir_all(dir.path().join(".orgform"));
-    dir
 }
 
 pub(crate) fn live(dir: &Path) -> Org {
@@ -28,6 +38,10 @@ pub(crate) fn live(dir: &Path) -> Org {
         .expect("sandbox")
         .read()
         .expect("read")
+}
+
+fn store(dir: &Path) -> Store {
+    Store::open(&dir.join(".orgform/sandbox.db")).expect("sandbox")
 }
 
 fn journal_entries(dir: &Path) -> Vec<Entry> {
@@ -53,19 +67,36 @@ fn audit_records(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// An acme apply finished every change; it exits 1 because the admin dropped from the
-/// YAML stays blocked (admins are unremovable).
-fn assert_applied_but_blocked(run: &crate::util::Run) {
+/// Each change's result in the last audit record.
+fn last_results(dir: &Path) -> Vec<String> {
+    let audit = audit_records(dir);
+    let last = audit.last().expect("an audit record");
+    last["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["result"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn count(results: &[String], result: &str) -> usize {
+    results.iter().filter(|r| *r == result).count()
+}
+
+/// An acme apply finished every change it could; it exits 1 because the admin dropped
+/// from the YAML stays blocked (admins are unremovable), as its last line says.
+fn assert_applied_but_blocked(run: &Run) {
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("Apply complete"), "{}", run.stderr);
+    let last = run.stderr.lines().last().unwrap_or_default();
     assert!(
-        run.stderr.contains("1 blocked item(s) were not applied"),
+        last.starts_with("Applied ")
+            && last.ends_with("; 1 blocked: user root@acme.com [admin-unremovable]."),
         "{}",
         run.stderr
     );
 }
 
-/// The plan's text after applying: only the admin that can never be removed is left.
+/// The plan after applying: only the admin that can never be removed is left.
 fn assert_converged(dir: &Path) {
     let json = orgform(dir, &["plan", "--format", "json"]).json();
     assert_eq!(
@@ -76,23 +107,40 @@ fn assert_converged(dir: &Path) {
     assert_eq!(json["blocked"][0]["rule"], "admin-unremovable");
 }
 
+/// The acme repository with its admin declared again: its plan has no blocked item.
+fn acme_without_blocked_items() -> tempfile::TempDir {
+    let dir = acme();
+    let people = dir.path().join("org/people.yaml");
+    let text = std::fs::read_to_string(&people).expect("people");
+    std::fs::write(
+        &people,
+        text + "  - { email: root@acme.com, role: admin, type: internal }\n",
+    )
+    .expect("write");
+    dir
+}
+
+/// Re-seals a saved plan after `edit`, as someone who knows the digest's recipe would.
+fn edit_plan(dir: &Path, edit: impl FnOnce(&mut orgform::plan::Plan)) {
+    let path = dir.join("plan.json");
+    let text = std::fs::read_to_string(&path).expect("plan");
+    let mut plan: orgform::plan::Plan = serde_json::from_str(&text).expect("plan");
+    edit(&mut plan);
+    orgform::plan::integrity::seal(&mut plan);
+    std::fs::write(path, serde_json::to_string_pretty(&plan).expect("JSON")).expect("write");
+}
+
 #[test]
 fn applying_the_acme_plan_then_planning_shows_no_changes() {
     let dir = acme();
     let plan = orgform(dir.path(), &["plan", "--out", "plan.json"]);
     assert_eq!(plan.code, 1, "root@acme.com stays blocked");
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    let run = orgform_snapshot!(
+        "apply_saved_plan",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
     assert_applied_but_blocked(&run);
-    assert!(
-        run.stderr.contains("[30/30]"),
-        "plain progress lines without a TTY:\n{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("Apply complete: 30 done"),
-        "{}",
-        run.stderr
-    );
     assert_converged(dir.path());
     let org = live(dir.path());
     assert!(org.groups.contains_key("labelers-eu") && !org.groups.contains_key("eu-labelers"));
@@ -102,51 +150,145 @@ fn applying_the_acme_plan_then_planning_shows_no_changes() {
         "blocked items are never applied"
     );
 
-    // Applying the same plan again is refused: the org is no longer what it was planned on.
-    let again = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    // Applying the same plan again finds it applied: nothing to do, nothing written
+    // (still exit 1: the blocked item is not done).
+    let audit_before = audit_records(dir.path()).len();
+    let again = orgform_snapshot!(
+        "apply_already_applied",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
     assert_eq!(again.code, 1);
+    assert_eq!(live(dir.path()), org, "nothing written");
+    assert_eq!(audit_records(dir.path()).len(), audit_before);
+}
+
+#[test]
+fn a_plan_applied_before_is_nothing_to_do_and_exits_0() {
+    let dir = acme_without_blocked_items();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let first = orgform_snapshot!(
+        "apply_without_blocked_items",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let org = live(dir.path());
+    // From the audit log: when and by whom.
+    orgform_snapshot!(
+        "apply_again_from_the_audit_log",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
+    // From the journal, when the audit log is gone.
+    std::fs::remove_file(dir.path().join(".orgform/audit.jsonl")).expect("rm audit");
+    orgform_snapshot!(
+        "apply_again_from_the_journal",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
+    // From the live org alone, on a machine with neither.
+    std::fs::remove_file(dir.path().join(".orgform/audit.jsonl")).ok();
+    std::fs::remove_dir_all(dir.path().join(".orgform/sandbox.db.apply")).expect("rm state");
+    let run = orgform_snapshot!(
+        "apply_again_from_the_live_org",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
+    assert_eq!(run.code, 0);
+    assert_eq!(live(dir.path()), org, "nothing written");
+}
+
+#[test]
+fn a_saved_plan_applies_after_an_unrelated_hand_change() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // Someone adds a group by hand after the plan was reviewed: the org's fingerprint
+    // changed, but nothing this plan touches.
+    store(dir.path())
+        .create_group("made-by-hand", "")
+        .expect("edit");
+    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    assert_applied_but_blocked(&run);
     assert!(
-        again.stderr.contains("changed since this plan was made"),
+        run.stderr.contains("\nApplied 30 changes in "),
         "{}",
-        again.stderr
+        run.stderr
+    );
+    let org = live(dir.path());
+    assert!(org.groups.contains_key("made-by-hand"), "left alone");
+    assert!(org.groups.contains_key("labelers-eu"));
+    // The hand change shows in the next plan.
+    let next = orgform(dir.path(), &["plan", "--format", "json"]).json();
+    let keys: Vec<&str> = next["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["made-by-hand"]);
+}
+
+#[test]
+fn a_conflicting_hand_change_refuses_that_change_by_name_and_the_rest_is_applied() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    // The plan makes ada admin of legacy-scans (olga, its only admin, leaves). By hand,
+    // ada gets the `user` role there instead: the grant conflicts, and removing olga
+    // would now leave the dataset without an admin.
+    store(dir.path())
+        .set_access(
+            ResourceKind::Dataset,
+            "f9e8d7c6-b5a4-4392-8170-6f5e4d3c2b99",
+            &Principal::User("ada@acme.com".into()),
+            "user",
+        )
+        .expect("by hand");
+    let run = orgform_snapshot!(
+        "apply_with_conflicts",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
+    assert_eq!(run.code, 1);
+    let org = live(dir.path());
+    assert!(org.users.contains_key("olga@acme.com"), "not removed");
+    assert_eq!(
+        org.datasets["f9e8d7c6-b5a4-4392-8170-6f5e4d3c2b99"].access
+            [&Principal::User("ada@acme.com".into())]
+            .to_string(),
+        "user",
+        "the hand change stands"
+    );
+    assert!(
+        org.users.contains_key("margaret@acme.com"),
+        "the rest applied"
+    );
+    assert!(org.groups.contains_key("labelers-eu"));
+    let results = last_results(dir.path());
+    assert_eq!(count(&results, "conflicting"), 2, "{results:?}");
+    assert_eq!(count(&results, "done"), 28, "{results:?}");
+    assert_eq!(
+        audit_records(dir.path()).last().expect("record")["outcome"],
+        "partial"
     );
 }
 
 #[test]
-fn a_stale_plan_is_refused_and_nothing_is_written() {
+fn a_plan_from_another_orgform_version_is_refused() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    // Someone edits the org by hand after the plan was reviewed.
-    let mut store = Store::open(&dir.path().join(".orgform/sandbox.db")).expect("sandbox");
-    store
-        .set_user_role("ken@acme.com", orgform::model::OrgRole::WorkforceManager)
-        .expect("edit");
-    drop(store);
+    edit_plan(dir.path(), |plan| plan.orgform_version = "0.0.1".into());
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    let run = orgform_snapshot!(
+        "refused_other_version",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("Refusing to apply: the live org changed since this plan was made"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("user ken@acme.com changed since the plan"),
-        "says what changed:\n{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("Run `orgform plan` again"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(live(dir.path()), before, "nothing written");
-    let audit = audit_records(dir.path());
     assert_eq!(
-        audit.last().map(|r| r["outcome"].clone()),
-        Some("refused".into())
+        audit_records(dir.path()).last().expect("record")["outcome"],
+        "refused"
     );
 }
 
@@ -155,14 +297,8 @@ fn destructive_changes_need_allow_destroy() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json"]);
+    let run = orgform_snapshot!("refused_destructive", dir.path(), &["apply", "plan.json"]);
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("4 destructive change(s)"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("--allow-destroy"), "{}", run.stderr);
     assert_eq!(live(dir.path()), before, "nothing written");
 }
 
@@ -181,14 +317,12 @@ fn max_deletions_is_enforced_even_with_allow_destroy() {
     )
     .expect("write config");
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("exceed `policy.max_deletions.users` = 0"),
-        "{}",
-        run.stderr
+    let run = orgform_snapshot!(
+        "refused_deletion_limit",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
     );
+    assert_eq!(run.code, 1);
     assert_eq!(live(dir.path()), before);
     // And `plan` itself blocks the deletions (never lifted by --allow-destroy).
     let plan = orgform(dir.path(), &["plan", "--format", "json"]).json();
@@ -200,34 +334,42 @@ fn max_deletions_is_enforced_even_with_allow_destroy() {
 }
 
 #[test]
+fn a_missing_plan_file_is_refused() {
+    let dir = acme();
+    let run = orgform_snapshot!(
+        "refused_missing_plan_file",
+        dir.path(),
+        &["apply", "nowhere.json"]
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        audit_records(dir.path()).last().expect("record")["outcome"],
+        "refused"
+    );
+}
+
+#[test]
 fn apply_without_a_plan_file_needs_auto_approve_without_a_terminal() {
     let dir = acme();
-    let before_run = orgform(dir.path(), &["apply", "--allow-destroy"]);
-    assert_eq!(before_run.code, 1);
-    assert!(
-        before_run.stderr.contains("--auto-approve"),
-        "{}",
-        before_run.stderr
+    let asked = orgform_snapshot!(
+        "needs_confirmation",
+        dir.path(),
+        &["apply", "--allow-destroy"]
     );
-    let run = orgform(dir.path(), &["apply", "--allow-destroy", "--auto-approve"]);
+    assert_eq!(asked.code, 1);
+    let run = orgform_snapshot!(
+        "apply_auto_approve",
+        dir.path(),
+        &["apply", "--allow-destroy", "--auto-approve"]
+    );
     assert_applied_but_blocked(&run);
-    assert!(
-        run.stdout.contains("Plan for org/"),
-        "the plan is shown first"
-    );
     assert_converged(dir.path());
-    let nothing = orgform(dir.path(), &["apply", "--auto-approve"]);
+    let nothing = orgform_snapshot!(
+        "nothing_to_apply_but_blocked",
+        dir.path(),
+        &["apply", "--auto-approve"]
+    );
     assert_eq!(nothing.code, 1, "the blocked admin remains");
-    assert!(
-        nothing.stderr.contains("1 blocked item(s) remain"),
-        "{}",
-        nothing.stderr
-    );
-    assert!(
-        nothing.stderr.contains("Nothing to apply"),
-        "{}",
-        nothing.stderr
-    );
 }
 
 #[test]
@@ -248,29 +390,20 @@ fn a_second_apply_on_the_same_org_is_told_to_wait() {
     .expect("point the second checkout at the same org");
 
     let (child, marker) = apply_paused_after(first.path(), "plan.json", 1);
-    let run = orgform(
+    let run = orgform_snapshot!(
+        "refused_locked",
         second.path(),
-        &["apply", "--auto-approve", "--allow-destroy"],
+        &["apply", "--auto-approve", "--allow-destroy"]
     );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("another `orgform apply` is running against this org"),
-        "{}",
-        run.stderr
-    );
     std::fs::remove_file(&marker).expect("release the first apply");
     let out = child.wait_with_output().expect("first apply finishes");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Apply complete"));
+    assert_eq!(out.status.code(), Some(1), "only the blocked admin is left");
     // Once it is done, the second checkout finds nothing left to do.
-    let again = orgform(
+    orgform_snapshot!(
+        "nothing_left_for_the_second_checkout",
         second.path(),
-        &["apply", "--auto-approve", "--allow-destroy"],
-    );
-    assert!(
-        again.stderr.contains("Nothing to apply"),
-        "{}",
-        again.stderr
+        &["apply", "--auto-approve", "--allow-destroy"]
     );
 }
 
@@ -306,67 +439,54 @@ pub(crate) fn apply_paused_after(
     (child, marker)
 }
 
+/// A run of a child process started with [`apply_paused_after`].
+fn finished(child: std::process::Child) -> Run {
+    let out = child.wait_with_output().expect("apply finishes");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 #[test]
-fn a_failed_change_skips_its_dependants_and_applies_the_rest() {
+fn a_change_whose_object_went_missing_is_judged_again_and_the_rest_applies() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
     // Mid-apply, someone deletes the group the plan is about to rename (by hand, in the
-    // web app): its rename fails, the member added under its new name is skipped, and
+    // web app): the platform answers "not found", the org is read again and the rename
+    // judged conflicting; the member added under its new name is skipped, and
     // everything independent still goes ahead.
     let (child, marker) = apply_paused_after(dir.path(), "plan.json", 1);
-    let mut store = Store::open(&dir.path().join(".orgform/sandbox.db")).expect("sandbox");
-    store.delete_group("eu-labelers").expect("delete by hand");
-    drop(store);
+    store(dir.path())
+        .delete_group("eu-labelers")
+        .expect("delete by hand");
     std::fs::remove_file(&marker).expect("release");
-    let out = child.wait_with_output().expect("apply finishes");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("failed  group labelers-eu: not found: group `eu-labelers`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(
-            "skipped group_member labelers-eu/mallory@vendor.io: depends on group:labelers-eu"
-        ),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("28 done"),
-        "independent changes applied: {stderr}"
-    );
+    let run = finished(child);
+    orgform_snapshot!("apply_object_gone_midway", dir.path(), run = &run);
+    assert_eq!(run.code, 1);
     let org = live(dir.path());
     assert!(org.users.contains_key("margaret@acme.com"));
     assert!(!org.users.contains_key("olga@acme.com"));
 
     let entries = journal_entries(dir.path());
-    let failed: Vec<usize> = entries
+    let conflicting = entries
         .iter()
-        .filter_map(|e| match e {
-            Entry::Failed { index, .. } => Some(*index),
-            _ => None,
-        })
-        .collect();
-    let skipped: Vec<usize> = entries
+        .filter(|e| matches!(e, Entry::Conflicting { .. }))
+        .count();
+    let skipped = entries
         .iter()
-        .filter_map(|e| match e {
-            Entry::Skipped { index, .. } => Some(*index),
-            _ => None,
-        })
-        .collect();
-    assert_eq!((failed.len(), skipped.len()), (1, 1));
-    let audit = audit_records(dir.path());
-    let last = audit.last().expect("audit record");
-    assert_eq!(last["outcome"], "partial");
-    let results: Vec<&str> = last["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter_map(|c| c["result"].as_str())
-        .collect();
-    assert_eq!(results.iter().filter(|r| **r == "failed").count(), 1);
-    assert_eq!(results.iter().filter(|r| **r == "skipped").count(), 1);
-    assert_eq!(results.iter().filter(|r| **r == "done").count(), 28);
+        .filter(|e| matches!(e, Entry::Skipped { .. }))
+        .count();
+    assert_eq!((conflicting, skipped), (1, 1));
+    let results = last_results(dir.path());
+    assert_eq!(
+        audit_records(dir.path()).last().expect("record")["outcome"],
+        "partial"
+    );
+    assert_eq!(count(&results, "conflicting"), 1);
+    assert_eq!(count(&results, "skipped"), 1);
+    assert_eq!(count(&results, "done"), 28);
 
     // A fresh plan and apply converge (the deleted group is re-created from the YAML).
     assert_applied_but_blocked(&orgform(
@@ -393,7 +513,7 @@ fn audit_records_who_what_and_never_credentials() {
         .stdin(Stdio::null())
         .output()
         .expect("run");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Apply complete"));
+    assert_eq!(out.status.code(), Some(1), "only the blocked admin is left");
     let audit = audit_records(dir.path());
     let record = audit.last().expect("record");
     assert_eq!(record["actor"], "release-bot");
@@ -413,6 +533,46 @@ fn audit_records_who_what_and_never_credentials() {
     assert!(!everything.contains("SECRET"), "a credential leaked");
 }
 
+#[test]
+fn apply_format_json_prints_each_change_result_as_the_audit_record_does() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let run = orgform(
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy", "--format", "json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let printed = run.json();
+    let recorded = audit_records(dir.path()).pop().expect("record");
+    assert_eq!(printed, recorded, "the same data as the audit record");
+    let changes = printed["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 30);
+    assert!(changes.iter().all(|c| c["result"] == "done"), "{printed:#}");
+    assert!(!run.stdout.contains("Plan for"), "no text on stdout");
+    // A refusal is JSON too.
+    let again = orgform(dir.path(), &["apply", "plan.json", "--format", "json"]);
+    assert_eq!(again.code, 1);
+    assert_eq!(again.json()["outcome"], "refused");
+}
+
+#[test]
+fn quiet_apply_prints_only_what_explains_a_failure() {
+    let clean = acme_without_blocked_items();
+    orgform(clean.path(), &["plan", "--out", "plan.json"]);
+    orgform_snapshot!(
+        "quiet_apply_success",
+        clean.path(),
+        &["-q", "apply", "plan.json", "--allow-destroy"]
+    );
+    let blocked = acme();
+    orgform(blocked.path(), &["plan", "--out", "plan.json"]);
+    orgform_snapshot!(
+        "quiet_apply_blocked",
+        blocked.path(),
+        &["apply", "--quiet", "plan.json", "--allow-destroy"]
+    );
+}
+
 /// The org after one uninterrupted apply of the acme plan: what every resumed apply
 /// must end with, exactly.
 fn applied_once() -> &'static Org {
@@ -428,6 +588,25 @@ fn applied_once() -> &'static Org {
     })
 }
 
+/// How often each change was started and recorded done in a journal, and how many
+/// were found already done (written before, not repeated).
+fn tally(entries: &[Entry]) -> (BTreeMap<usize, usize>, BTreeMap<usize, usize>, usize) {
+    let mut started = BTreeMap::<usize, usize>::new();
+    let mut done = BTreeMap::<usize, usize>::new();
+    let mut found_already = 0;
+    for e in entries {
+        match e {
+            Entry::Started { index, .. } => *started.entry(*index).or_default() += 1,
+            Entry::Done { index, already } => {
+                *done.entry(*index).or_default() += 1;
+                found_already += usize::from(*already);
+            }
+            _ => {}
+        }
+    }
+    (started, done, found_already)
+}
+
 /// Runs `apply plan.json` and kills it with SIGKILL right after its k-th write
 /// (before that write is journaled), then applies the same plan again.
 fn crash_after(k: usize) {
@@ -438,6 +617,9 @@ fn crash_after(k: usize) {
     child.wait().expect("reap");
 
     let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    if k == 12 {
+        orgform_snapshot!("resumed_after_a_crash", dir.path(), run = &run);
+    }
     assert_applied_but_blocked(&run);
     assert!(
         run.stderr.contains("Resuming an interrupted apply"),
@@ -451,20 +633,7 @@ fn crash_after(k: usize) {
         "k={k}: the resumed org is exactly the org of an uninterrupted apply"
     );
     // Nothing done twice: each change was written at most once, and every change is done.
-    let entries = journal_entries(dir.path());
-    let mut started = std::collections::BTreeMap::<usize, usize>::new();
-    let mut done = std::collections::BTreeMap::<usize, usize>::new();
-    let mut found_already = 0;
-    for e in &entries {
-        match e {
-            Entry::Started { index, .. } => *started.entry(*index).or_default() += 1,
-            Entry::Done { index, already } => {
-                *done.entry(*index).or_default() += 1;
-                found_already += usize::from(*already);
-            }
-            _ => {}
-        }
-    }
+    let (started, done, found_already) = tally(&journal_entries(dir.path()));
     assert!(
         started.values().all(|n| *n == 1),
         "k={k}: a change was started twice: {started:?}"
@@ -481,6 +650,53 @@ fn crash_after(k: usize) {
 fn an_apply_killed_mid_way_resumes_to_convergence() {
     for k in [1, 3, 7, 12, 19, 24, 30] {
         crash_after(k);
+    }
+}
+
+#[test]
+fn an_interrupted_apply_is_finished_from_a_copy_without_the_journal() {
+    for k in [1, 9, 30] {
+        let dir = acme();
+        orgform(dir.path(), &["plan", "--out", "plan.json"]);
+        let (mut child, _marker) = apply_paused_after(dir.path(), "plan.json", k);
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+        // Another machine: a copy of the repository (and of the org: the sandbox file
+        // stands in for the remote org), without this machine's journal.
+        let elsewhere = tempfile::tempdir().expect("temp dir");
+        copy_into(dir.path(), elsewhere.path());
+        std::fs::remove_dir_all(elsewhere.path().join(".orgform/sandbox.db.apply"))
+            .expect("no journal there");
+        let run = orgform(elsewhere.path(), &["apply", "plan.json", "--allow-destroy"]);
+        if k == 9 {
+            orgform_snapshot!("finished_elsewhere", elsewhere.path(), run = &run);
+        }
+        if k == 30 {
+            // Every write happened before the crash: nothing is left to write.
+            orgform_snapshot!(
+                "finished_elsewhere_nothing_left",
+                elsewhere.path(),
+                run = &run
+            );
+            assert_eq!(run.code, 1, "the blocked admin remains");
+            assert_eq!(&live(elsewhere.path()), applied_once());
+            continue;
+        }
+        assert_applied_but_blocked(&run);
+        assert!(!run.stderr.contains("Resuming"), "k={k}: {}", run.stderr);
+        assert_converged(elsewhere.path());
+        assert_eq!(
+            &live(elsewhere.path()),
+            applied_once(),
+            "k={k}: finished elsewhere, the org is exactly the org of an uninterrupted apply"
+        );
+        // Nothing done twice: the k writes made before the crash were found done; only
+        // the others were written.
+        let (started, done, found_already) = tally(&journal_entries(elsewhere.path()));
+        assert_eq!(found_already, k, "k={k}");
+        assert_eq!(started.len(), 30 - k, "k={k}: {started:?}");
+        assert!(started.values().all(|n| *n == 1), "k={k}");
+        assert_eq!(done.len(), 30, "k={k}: every change done");
     }
 }
 
@@ -529,29 +745,22 @@ fn export_needs_a_repository() {
 fn a_saved_plan_edited_to_look_safe_is_refused() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let text = std::fs::read_to_string(dir.path().join("plan.json")).expect("plan");
-    let edited = text.replace("\"danger\": \"destructive\"", "\"danger\": \"safe\"");
-    assert_ne!(edited, text);
     // Re-sealed, as someone who knows the digest's recipe would: the changes are still
     // checked against what the planner can produce.
-    let mut edited: orgform::plan::Plan = serde_json::from_str(&edited).expect("plan");
-    orgform::plan::integrity::seal(&mut edited);
-    let edited = serde_json::to_string_pretty(&edited).expect("JSON");
-    std::fs::write(dir.path().join("plan.json"), edited).expect("write");
+    edit_plan(dir.path(), |plan| {
+        for c in &mut plan.changes {
+            if c.danger == orgform::plan::Danger::Destructive {
+                c.danger = orgform::plan::Danger::Safe;
+            }
+        }
+    });
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json"]);
+    let run = orgform_snapshot!(
+        "refused_edited_to_look_safe",
+        dir.path(),
+        &["apply", "plan.json"]
+    );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr.contains("was edited after it was made"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("is marked `safe` but is at least `destructive`"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(live(dir.path()), before, "nothing written");
 }
 
@@ -559,35 +768,39 @@ fn a_saved_plan_edited_to_look_safe_is_refused() {
 fn a_saved_plan_whose_fields_describe_no_operation_is_refused() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let text = std::fs::read_to_string(dir.path().join("plan.json")).expect("plan");
-    let mut edited: orgform::plan::Plan = serde_json::from_str(&text).expect("plan");
-    let invite = edited
-        .changes
-        .iter_mut()
-        .find(|c| c.kind == orgform::plan::Kind::User && c.action == orgform::plan::Action::Create)
-        .expect("the acme plan invites someone");
-    let key = invite.key.clone();
-    let field = invite
-        .fields
-        .iter_mut()
-        .find(|f| f.field == "type")
-        .expect("an invite has a type");
-    field.after = serde_json::json!("robot");
-    orgform::plan::integrity::seal(&mut edited);
-    let edited = serde_json::to_string_pretty(&edited).expect("JSON");
-    std::fs::write(dir.path().join("plan.json"), edited).expect("write");
+    edit_plan(dir.path(), |plan| {
+        let invite = plan
+            .changes
+            .iter_mut()
+            .find(|c| {
+                c.kind == orgform::plan::Kind::User && c.action == orgform::plan::Action::Create
+            })
+            .expect("the acme plan invites someone");
+        let field = invite
+            .fields
+            .iter_mut()
+            .find(|f| f.field == "type")
+            .expect("an invite has a type");
+        field.after = serde_json::json!("robot");
+    });
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("was edited after it was made")
-            && run.stderr.contains(&format!(
-                "(user {key}): the new value of field `type` is missing or unreadable in the plan"
-            )),
-        "{}",
-        run.stderr
+    let run = orgform_snapshot!(
+        "refused_no_operation",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
     );
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(live(dir.path()), before, "nothing written");
+}
+
+/// The command a refusal tells people to run to finish an interrupted apply.
+fn finish_hint(stderr: &str) -> String {
+    stderr
+        .split("finish it with `orgform ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("says how to finish it")
+        .to_string()
 }
 
 #[test]
@@ -597,28 +810,15 @@ fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
     let (mut child, _marker) = apply_paused_after(dir.path(), "old.json", 5);
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-    // A new apply is refused and says how to finish the interrupted one...
-    let run = orgform(dir.path(), &["apply", "--auto-approve", "--allow-destroy"]);
+    // A new apply is refused and says how to finish the interrupted one (killed after
+    // its 5th write, before journaling it: 4 are recorded as done).
+    let run = orgform_snapshot!(
+        "refused_interrupted",
+        dir.path(),
+        &["apply", "--auto-approve", "--allow-destroy"]
+    );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("an earlier apply on this org was interrupted"),
-        "{}",
-        run.stderr
-    );
-    // Killed after its 5th write, before journaling it: 4 are recorded as done.
-    assert!(
-        run.stderr.contains("4 of 30 changes done"),
-        "{}",
-        run.stderr
-    );
-    let hint = run
-        .stderr
-        .split("finish it with `orgform ")
-        .nth(1)
-        .and_then(|rest| rest.split('`').next())
-        .expect("says how to finish it")
-        .to_string();
+    let hint = finish_hint(&run.stderr);
     assert!(
         hint.ends_with(" --allow-destroy"),
         "the hint is complete: {hint}"
@@ -632,7 +832,7 @@ fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
         .stdin(Stdio::null())
         .output()
         .expect("run the hint");
-    let finish = crate::util::Run {
+    let finish = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -647,7 +847,7 @@ fn a_new_apply_waits_until_an_interrupted_one_is_finished_or_discarded() {
 }
 
 #[test]
-fn discarding_an_interrupted_apply_is_explicit_and_its_plan_goes_stale() {
+fn discarding_an_interrupted_apply_is_explicit_and_its_plan_is_judged_again() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "old.json"]);
     let (mut child, _marker) = apply_paused_after(dir.path(), "old.json", 5);
@@ -663,64 +863,77 @@ fn discarding_an_interrupted_apply_is_explicit_and_its_plan_goes_stale() {
         ],
     );
     assert!(
-        run.stderr.contains("Discarded 1 interrupted apply"),
+        run.stderr
+            .contains("Discarded 1 interrupted apply(s), as asked"),
         "{}",
         run.stderr
     );
     assert_applied_but_blocked(&run);
-    // A CI retry of the old plan is not resumed (it would undo newer changes): stale.
-    let retry = orgform(dir.path(), &["apply", "old.json", "--allow-destroy"]);
-    assert_eq!(retry.code, 1);
-    assert!(!retry.stderr.contains("Resuming"), "{}", retry.stderr);
-    assert!(
-        retry.stderr.contains("changed since this plan was made"),
-        "{}",
-        retry.stderr
+    // A CI retry of the old plan is not resumed: each of its changes is judged against
+    // the org, and every one already holds.
+    let org = live(dir.path());
+    let retry = orgform_snapshot!(
+        "retry_of_a_discarded_plan",
+        dir.path(),
+        &["apply", "old.json", "--allow-destroy"]
     );
+    assert_eq!(retry.code, 1, "the blocked admin remains");
+    assert_eq!(live(dir.path()), org, "nothing written");
 }
 
 #[test]
 fn a_plan_file_from_other_manifests_is_refused() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    // The branch moved on after review: a user was added to the manifests.
+    // The branch moved on after review: a user was added to the manifests, and ken's
+    // new role is another one.
     let people = dir.path().join("org/people.yaml");
     let text = std::fs::read_to_string(&people).expect("people");
+    let ken = "  - email: ken@acme.com\n    role: member\n";
+    assert!(text.contains(ken), "{text}");
     std::fs::write(
         &people,
-        text + "  - { email: late@acme.com, role: member }\n",
+        text.replace(
+            ken,
+            "  - email: ken@acme.com\n    role: workforce_manager\n",
+        ) + "  - { email: late@acme.com, role: member }\n",
     )
     .expect("write");
     let before = live(dir.path());
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
+    let run = orgform_snapshot!(
+        "refused_other_manifests",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
+    );
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("the plan file is not what the manifests here plan"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains("only in a fresh plan:  + user late@acme.com"),
-        "{}",
-        run.stderr
-    );
     assert_eq!(live(dir.path()), before, "nothing written");
 }
 
 #[test]
-fn an_invitee_answering_does_not_make_a_plan_stale() {
+fn an_edited_comment_in_the_manifests_still_applies() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let mut store = Store::open(&dir.path().join(".orgform/sandbox.db")).expect("sandbox");
+    let people = dir.path().join("org/people.yaml");
+    let text = std::fs::read_to_string(&people).expect("people");
+    std::fs::write(&people, text + "# reviewed\n").expect("write");
+    assert_applied_but_blocked(&orgform(
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"],
+    ));
+}
+
+#[test]
+fn an_invitee_answering_does_not_stop_a_plan() {
+    let dir = acme();
+    orgform(dir.path(), &["plan", "--out", "plan.json"]);
+    let mut store = store(dir.path());
     store
         .set_invitation_status("eve@vendor.io", orgform::model::InvitationStatus::Joined)
         .expect("eve joins");
     store
         .add_user(
             "helpdesk@encord.com",
-            orgform::model::OrgRole::Collaborator,
+            OrgRole::Collaborator,
             orgform::model::UserType::External,
             orgform::model::InvitationStatus::Joined,
         )
@@ -786,7 +999,7 @@ fn on_a_terminal_apply_asks_first_and_shows_a_progress_bar() {
         !text.contains("[1/30]"),
         "no log lines on a terminal: {text}"
     );
-    assert!(text.contains("Apply complete: 30 done"), "{text}");
+    assert!(text.contains("Applied 30 changes in "), "{text}");
     assert_converged(dir.path());
 }
 
@@ -794,27 +1007,17 @@ fn on_a_terminal_apply_asks_first_and_shows_a_progress_bar() {
 fn a_plan_file_without_its_blocked_items_is_refused() {
     let dir = acme();
     orgform(dir.path(), &["plan", "--out", "plan.json"]);
-    let mut plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).expect("plan"))
-            .expect("json");
-    plan["blocked"] = serde_json::json!([]);
-    plan["summary"]["blocked"] = 0.into();
     // Re-sealed, so the comparison with a fresh plan is what refuses it.
-    let mut plan: orgform::plan::Plan = serde_json::from_value(plan).expect("plan");
-    orgform::plan::integrity::seal(&mut plan);
-    std::fs::write(
-        dir.path().join("plan.json"),
-        serde_json::to_string(&plan).expect("JSON"),
-    )
-    .expect("write");
-    let run = orgform(dir.path(), &["apply", "plan.json", "--allow-destroy"]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .contains("blocked items differ: 0 in the plan file, 1 in a fresh plan"),
-        "{}",
-        run.stderr
+    edit_plan(dir.path(), |plan| {
+        plan.blocked.clear();
+        plan.summary.blocked = 0;
+    });
+    let run = orgform_snapshot!(
+        "refused_blocked_items_removed",
+        dir.path(),
+        &["apply", "plan.json", "--allow-destroy"]
     );
+    assert_eq!(run.code, 1);
     let audit = audit_records(dir.path());
     assert_eq!(
         audit.last().map(|r| r["outcome"].clone()),
@@ -859,4 +1062,21 @@ fn pending_interrupted_applies_are_reported_even_with_nothing_to_do() {
         run.stderr
     );
     assert_applied_but_blocked(&run);
+}
+
+#[test]
+fn with_nothing_to_apply_a_running_apply_is_named() {
+    let dir = acme();
+    assert_applied_but_blocked(&orgform(
+        dir.path(),
+        &["apply", "--auto-approve", "--allow-destroy"],
+    ));
+    // Another apply holds the org's lock (this test process, as `orgform apply` would).
+    let _lock = orgform::apply::lock::ApplyLock::acquire(
+        &dir.path().join(".orgform/sandbox.db.apply/apply.lock"),
+        "apply",
+    )
+    .expect("lock");
+    let run = orgform_snapshot!("refused_running", dir.path(), &["apply"]);
+    assert_eq!(run.code, 1);
 }

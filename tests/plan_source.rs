@@ -53,7 +53,7 @@ fn the_saved_plan_carries_a_digest_of_its_content() {
     let compact = serde_json::to_string(&json).expect("JSON");
     std::fs::write(repo.path().join("plan.json"), compact).expect("write");
     let run = orgform(repo.path(), &["apply", "plan.json", "--allow-destroy"]);
-    assert!(run.stderr.contains("Apply complete"), "{}", run.stderr);
+    assert!(run.stderr.contains("\nApplied "), "{}", run.stderr);
 }
 
 #[test]

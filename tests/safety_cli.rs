@@ -99,14 +99,17 @@ fn apply_all(dir: &Path, blocked: usize) {
     let run = apply(dir);
     let expected = if blocked == 0 { 0 } else { 1 };
     assert_eq!(run.code, expected, "{}", run.stderr);
-    let finished = run.stderr.contains("0 failed, 0 skipped")
-        || run
-            .stderr
-            .contains("Nothing to apply: the plan has no changes.");
+    // The last line says what happened: nothing failed, conflicted or was skipped.
+    let last = run.stderr.lines().last().unwrap_or_default();
+    let finished = (last.starts_with("Applied ")
+        || last.starts_with("Nothing to apply: the plan has no changes"))
+        && [" failed: ", " conflicting: ", " skipped: "]
+            .iter()
+            .all(|bad| !last.contains(bad));
     assert!(finished, "{}", run.stderr);
     if blocked > 0 {
         assert!(
-            run.stderr.contains(&format!("{blocked} blocked item(s)")),
+            last.contains(&format!("; {blocked} blocked: ")),
             "{}",
             run.stderr
         );

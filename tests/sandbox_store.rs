@@ -335,7 +335,7 @@ fn sandbox_init_force_is_refused_while_an_apply_runs_and_plan_says_it_runs() {
     std::fs::remove_file(&marker).expect("release the apply");
     let out = child.wait_with_output().expect("apply finishes");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("Apply complete"),
+        String::from_utf8_lossy(&out.stderr).contains("\nApplied 30 changes in "),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -394,8 +394,7 @@ fn sandbox_init_force_clears_an_interrupted_apply_so_it_neither_blocks_nor_repla
     assert!(!run.stderr.contains("Resuming"), "{}", run.stderr);
     assert!(!run.stderr.contains("interrupted"), "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("Apply complete: 30 done, 0 already done"),
+        run.stderr.contains("\nApplied 30 changes in "),
         "{}",
         run.stderr
     );

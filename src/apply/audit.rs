@@ -6,27 +6,32 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Record {
     pub time: String,
     pub actor: String,
     pub git_commit: Option<String>,
     pub provider: String,
     pub plan_fingerprint: String,
-    /// `applied`, `partial` (some changes failed or were skipped) or `refused`.
+    /// The plan's own `digest`: which plan this was (re-applying it finds it here).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub plan_digest: String,
+    /// `applied`, `partial` (some changes failed, conflicted or were skipped),
+    /// `refused`, or `nothing` (every change already held: nothing written).
     pub outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub changes: Vec<ChangeResult>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ChangeResult {
     pub kind: String,
     pub key: String,
     pub action: String,
     pub danger: String,
-    /// `done`, `already-done`, `failed`, `skipped` or `manual`.
+    /// `done`, `already-done`, `failed`, `conflicting`, `skipped`, `manual`, or
+    /// `not-applied` (the apply was refused).
     pub result: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -44,6 +49,22 @@ pub fn append(path: &Path, record: &Record) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(line.as_bytes())?;
     file.sync_data()
+}
+
+/// When and by whom the plan with this digest was applied in full, according to the
+/// audit log at `path` (the latest such record), if it was.
+pub fn applied(path: &Path, plan_digest: &str) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .rev()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|r| r["plan_digest"] == plan_digest && r["outcome"] == "applied")
+        .and_then(|r| {
+            Some((
+                r["time"].as_str()?.to_string(),
+                r["actor"].as_str()?.to_string(),
+            ))
+        })
 }
 
 /// Who is applying: `ORGFORM_ACTOR`, else the CI's user variable, else git's

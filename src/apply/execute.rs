@@ -1,7 +1,7 @@
 //! The executor: runs a plan's operations against a provider, journaling every step
 //! (see the `apply` module docs for the rules it keeps).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
@@ -46,6 +46,31 @@ pub fn execute_with(
     observer: &mut dyn Observer,
     backoff: &Backoff,
 ) -> std::io::Result<Report> {
+    execute_judged(
+        plan,
+        provider,
+        live,
+        journal,
+        already,
+        &BTreeMap::new(),
+        observer,
+        backoff,
+    )
+}
+
+/// [`execute_with`], refusing the changes judged conflicting beforehand (by index,
+/// with why; SPEC §7.8): they are not attempted and what needs them is skipped.
+#[allow(clippy::too_many_arguments)]
+pub fn execute_judged(
+    plan: &Plan,
+    provider: &mut dyn Provider,
+    live: &Org,
+    journal: &mut Journal,
+    already: &BTreeSet<usize>,
+    conflicts: &BTreeMap<usize, String>,
+    observer: &mut dyn Observer,
+    backoff: &Backoff,
+) -> std::io::Result<Report> {
     let start = Instant::now();
     let mut run = Run {
         ops: plan.changes.iter().map(Change::op).collect(),
@@ -53,6 +78,7 @@ pub fn execute_with(
         live,
         journal,
         already,
+        conflicts,
         backoff,
         broken: BTreeSet::new(),
         touched: BTreeSet::new(),
@@ -90,7 +116,7 @@ pub fn execute_with(
     run.journal.record(&Entry::End {
         time: super::journal::now(),
         done: report.count(|o| matches!(o, Outcome::Done | Outcome::AlreadyDone)),
-        failed: report.count(|o| matches!(o, Outcome::Failed(_))),
+        failed: report.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflicting(_))),
         skipped: report.count(|o| matches!(o, Outcome::Skipped(_))),
     })?;
     Ok(report)
@@ -110,6 +136,8 @@ struct Run<'a> {
     live: &'a Org,
     journal: &'a mut Journal,
     already: &'a BTreeSet<usize>,
+    /// Judged conflicting before the run: refused, never attempted.
+    conflicts: &'a BTreeMap<usize, String>,
     backoff: &'a Backoff,
     /// Objects whose change failed or was skipped: their dependants are skipped.
     broken: BTreeSet<String>,
@@ -153,6 +181,10 @@ impl Run<'_> {
         };
         let provides = deps::provides(op);
         let requires = deps::requires(op);
+        if let Some(why) = self.conflicts.get(&index) {
+            let (op, why) = (op.clone(), why.clone());
+            return Ok(Step::Finished(self.conflict(index, &op, why)?));
+        }
         if let Op::Manual { .. } = op {
             // Until someone does it by hand, what needs it cannot happen either.
             self.broken.extend(provides);
@@ -185,12 +217,8 @@ impl Run<'_> {
                 Step::Finished(Outcome::AlreadyDone)
             }
             Precondition::Conflict(why) => {
-                self.journal.record(&Entry::Failed {
-                    index,
-                    error: why.clone(),
-                })?;
-                self.broken.extend(provides);
-                Step::Finished(Outcome::Failed(why))
+                let op = op.clone();
+                Step::Finished(self.conflict(index, &op, why)?)
             }
             Precondition::Ready => Step::Write(op.clone()),
         })
@@ -211,7 +239,7 @@ impl Run<'_> {
             let results = self.send(provider, &indexes, &ops, &mut started)?;
             let mut retry = Vec::new();
             let mut wait = Duration::ZERO;
-            let mut exists = Vec::new();
+            let mut reread = Vec::new();
             for (k, result) in results.into_iter().enumerate() {
                 let index = indexes[k];
                 let outcome = match result {
@@ -228,8 +256,10 @@ impl Run<'_> {
                         let error = format!("{message} (gave up after {attempt} attempts)");
                         self.fail(index, &ops[k], error)?
                     }
-                    Some(Err(e)) if e.class == ErrorClass::AlreadyExists && ops[k].creates() => {
-                        exists.push((k, e));
+                    Some(Err(e))
+                        if matches!(e.class, ErrorClass::AlreadyExists | ErrorClass::NotFound) =>
+                    {
+                        reread.push((k, e));
                         continue;
                     }
                     Some(Err(e)) => self.fail(index, &ops[k], e.to_string())?,
@@ -240,22 +270,26 @@ impl Run<'_> {
                 };
                 outcomes.push((index, outcome));
             }
-            if !exists.is_empty() {
-                // Made by a try whose answer was lost, or by someone else since the
-                // plan: done if the live object is as planned.
+            if !reread.is_empty() {
+                // Written by a try whose answer was lost, or changed by someone else
+                // since the org was read: read it again and judge as before a write
+                // (SPEC §7.9).
                 let now = provider.read();
-                for (k, e) in exists {
+                for (k, e) in reread {
                     let index = indexes[k];
                     let outcome = match &now {
-                        Ok(org) if precondition::check_op(org, &ops[k]) == Precondition::Done => {
-                            self.journal.record(&Entry::Done {
-                                index,
-                                already: true,
-                            })?;
-                            self.touched.extend(deps::provides(&ops[k]));
-                            Outcome::AlreadyDone
-                        }
-                        Ok(_) => self.fail(index, &ops[k], e.to_string())?,
+                        Ok(org) => match precondition::check_op(org, &ops[k]) {
+                            Precondition::Done => {
+                                self.journal.record(&Entry::Done {
+                                    index,
+                                    already: true,
+                                })?;
+                                self.touched.extend(deps::provides(&ops[k]));
+                                Outcome::AlreadyDone
+                            }
+                            Precondition::Conflict(why) => self.conflict(index, &ops[k], why)?,
+                            Precondition::Ready => self.fail(index, &ops[k], e.to_string())?,
+                        },
                         Err(read) => self.fail(
                             index,
                             &ops[k],
@@ -338,6 +372,16 @@ impl Run<'_> {
             Some(e) => Err(e),
             None => Ok(results),
         }
+    }
+
+    /// Refuses a change that conflicts with the live org; what needs it is skipped.
+    fn conflict(&mut self, index: usize, op: &Op, reason: String) -> std::io::Result<Outcome> {
+        self.journal.record(&Entry::Conflicting {
+            index,
+            reason: reason.clone(),
+        })?;
+        self.broken.extend(deps::provides(op));
+        Ok(Outcome::Conflicting(reason))
     }
 
     fn fail(&mut self, index: usize, op: &Op, error: String) -> std::io::Result<Outcome> {
@@ -564,7 +608,6 @@ mod tests {
     fn refused_not_found_and_denied_changes_are_not_retried() {
         for class in [
             ErrorClass::Refused(Rule::AdminUnremovable),
-            ErrorClass::NotFound,
             ErrorClass::Denied,
             ErrorClass::Other,
         ] {
@@ -599,8 +642,8 @@ mod tests {
             report.outcomes,
             [
                 Outcome::AlreadyDone,
-                Outcome::Failed(
-                    "refused (group-name-duplicate): a group named `reviewers` already exists"
+                Outcome::Conflicting(
+                    "group reviewers already exists with other values: someone created it since the plan"
                         .into()
                 ),
             ]

@@ -45,6 +45,11 @@ pub enum Entry {
         index: usize,
         reason: String,
     },
+    /// Refused: it conflicts with the live org (SPEC §7.8).
+    Conflicting {
+        index: usize,
+        reason: String,
+    },
     End {
         time: String,
         done: usize,
@@ -206,6 +211,28 @@ pub fn unfinished(dir: &Path) -> std::io::Result<Vec<Progress>> {
         });
     }
     Ok(out)
+}
+
+/// When an apply of the plan with this digest ran to its end in `dir`, if one did:
+/// the time of its last end.
+pub fn finished(dir: &Path, digest: &str) -> Option<String> {
+    let listing = std::fs::read_dir(dir).ok()?;
+    let mut paths: Vec<PathBuf> = listing
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    paths.sort();
+    paths.iter().rev().find_map(|path| {
+        let entries = read(path).ok()?;
+        match entries.first() {
+            Some(Entry::Begin { plan_digest, .. }) if plan_digest == digest => {}
+            _ => return None,
+        }
+        entries.iter().rev().find_map(|e| match e {
+            Entry::End { time, .. } => Some(time.clone()),
+            _ => None,
+        })
+    })
 }
 
 /// The journal directory in an org's state directory.

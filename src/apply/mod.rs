@@ -20,12 +20,13 @@ pub mod journal;
 pub mod lock;
 pub mod precondition;
 mod retry;
+pub mod session;
 pub mod state;
 
 use std::time::Duration;
 
 use crate::plan::{Change, Plan};
-pub use execute::{MAX_BATCH, execute, execute_with};
+pub use execute::{MAX_BATCH, execute, execute_judged, execute_with};
 pub use retry::Backoff;
 
 /// What became of one change.
@@ -36,6 +37,8 @@ pub enum Outcome {
     AlreadyDone,
     Failed(String),
     Skipped(String),
+    /// Refused without trying: it conflicts with the live org as it is now (SPEC §7.8).
+    Conflicting(String),
     /// Not something the provider can do: the plan's note gives the steps.
     Manual,
 }
@@ -47,13 +50,14 @@ impl Outcome {
             Outcome::AlreadyDone => "already-done",
             Outcome::Failed(_) => "failed",
             Outcome::Skipped(_) => "skipped",
+            Outcome::Conflicting(_) => "conflicting",
             Outcome::Manual => "manual",
         }
     }
 
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Outcome::Failed(e) | Outcome::Skipped(e) => Some(e),
+            Outcome::Failed(e) | Outcome::Skipped(e) | Outcome::Conflicting(e) => Some(e),
             _ => None,
         }
     }
@@ -72,13 +76,23 @@ impl Report {
     }
 
     pub fn succeeded(&self) -> bool {
-        self.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_))) == 0
+        self.count(|o| {
+            matches!(
+                o,
+                Outcome::Failed(_) | Outcome::Skipped(_) | Outcome::Conflicting(_)
+            )
+        }) == 0
     }
 }
 
-/// Told about each step as it finishes (progress bar or log lines).
+/// Told what an apply does as it goes (progress bar or log lines).
 pub trait Observer {
+    /// A change has finished.
     fn step(&mut self, index: usize, change: &Change, outcome: &Outcome);
+    /// The plan about to be applied, when it was made now (not read from a file).
+    fn planned(&mut self, _plan: &Plan) {}
+    /// Something worth a line (resuming an interrupted apply, discarding others).
+    fn note(&mut self, _message: &str) {}
 }
 
 /// Test hook for crash and concurrency tests: after this many writes, stop between the

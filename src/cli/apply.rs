@@ -1,26 +1,26 @@
-//! `orgform apply`: the only command that writes to the org.
+//! `orgform apply`: the only command that writes to the org. The decisions live in
+//! the library ([`crate::apply::session`]); this module parses the arguments, asks,
+//! shows progress and the result, and picks the exit code.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use clap::ValueEnum;
 
-use super::plan::prepare;
+use super::plan::{Prepared, prepare};
 use super::{Exit, Globals};
-use crate::apply::{
-    self, Observer, Outcome, Report, audit, journal,
-    lock::{self, ApplyLock},
-    precondition,
-};
-use crate::config::Config;
-use crate::plan::{self, Change, Danger, Plan};
+use crate::apply::session::{self, Applied, Input, Options, Preview, Refused, Session, Status};
+use crate::apply::{Observer, Outcome};
+use crate::plan::{Change, Plan};
 use crate::render::{self, printable};
 use crate::sandbox::store::Access;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A plan saved by `orgform plan --out FILE`: applied exactly, if the live org has
-    /// not changed since. Without it, orgform plans now and asks for confirmation.
+    /// A plan saved by `orgform plan --out FILE`: applied exactly, each change judged
+    /// against the live org as it is now. Without it, orgform plans now and asks for
+    /// confirmation.
     pub plan: Option<PathBuf>,
     /// Apply without asking (required when there is no terminal, e.g. in CI).
     #[arg(long)]
@@ -33,427 +33,58 @@ pub struct Args {
     /// `policy.max_deletions` still applies.
     #[arg(long)]
     pub allow_destroy: bool,
+    /// Output format: `text` (the plan on stdout when made now), or `json`: the result
+    /// of each change on stdout (the audit record), for CI.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
-    let root = &globals.dir;
-    let Some(mut prepared) = prepare(globals, Access::ReadWrite)? else {
+    let Some(prepared) = prepare(globals, Access::ReadWrite)? else {
         return Ok(Exit::Error);
     };
-    let config = prepared.repo.config.clone();
-    let against = prepared.against.clone();
-    let audit_path = root.join(&config.audit.path);
-    let checkout = prepared.git_commit();
-    let record = |outcome: &str, reason: Option<String>, plan: &Plan, report: Option<&Report>| {
-        let mut entry = audit_record(root, &against, outcome, reason, plan, report);
-        // A plan file that could not be read records no commit: the checkout's, then.
-        entry.git_commit = entry.git_commit.or_else(|| checkout.clone());
-        audit::append(&audit_path, &entry)
-            .with_context(|| format!("writing the audit log {}", audit_path.display()))
+    let Prepared {
+        workspace,
+        provider,
+        against,
+    } = prepared;
+    let options = Options {
+        allow_destroy: args.allow_destroy,
+        discard_interrupted: args.discard_interrupted,
     };
-    // Says why nothing is applied, on stderr and in the audit log.
-    let refuse = |reason: String, plan: &Plan| -> anyhow::Result<Exit> {
-        record("refused", Some(reason.clone()), plan, None)?;
-        eprintln!("{reason}");
-        Ok(Exit::Error)
-    };
-    let state = apply::state::dir(&prepared.provider.identity());
-    let journal_dir = journal::dir(&state);
-
-    let saved = match &args.plan {
-        Some(file) => match read_plan(&root.join(file)) {
-            Ok(saved) => Some(saved),
-            Err(e) => {
-                return refuse(
-                    format!("Refusing to apply: {e:#}. Nothing was written."),
-                    &Plan::default(),
-                );
+    let mut session = Session::new(workspace, provider, options);
+    let mut view = View::new(globals, args.format, against);
+    let input = match &args.plan {
+        Some(file) => Input::Saved(globals.dir.join(file)),
+        None if args.auto_approve => Input::Fresh,
+        // Asked on a terminal: plan, show, ask — the session reads the org again under
+        // the lock, since it may change while the question is open.
+        None => match session.preview(&mut view) {
+            Err(refused) => return Ok(view.refused(&refused)),
+            Ok(Preview::Nothing(applied)) => return view.finish(&applied),
+            Ok(Preview::Confirm(plan)) => {
+                if !confirm(&plan, &view.against)? {
+                    eprintln!("Apply cancelled: nothing was written.");
+                    return Ok(Exit::Error);
+                }
+                Input::Confirmed(plan)
             }
         },
-        None => None,
     };
-    // Asked on a terminal: plan, show, ask — and read the org again under the lock,
-    // since it may change while the question is open.
-    let mut confirmed: Option<Plan> = None;
-    if saved.is_none() && !args.auto_approve {
-        let live = prepared.read_live()?;
-        let fresh = prepared.plan_against(&live);
-        print!("{}", render::text(&fresh, &against, globals.color_stdout));
-        if fresh.changes.is_empty() {
-            // Not under the lock yet: an unfinished journal may be a running apply's.
-            return nothing_to_apply(root, &fresh, journal::pending(&state)?);
-        }
-        if let Some(refusal) = guard(&fresh, &config, args.allow_destroy) {
-            return refuse(refusal, &fresh);
-        }
-        if !confirm(&fresh, &against)? {
-            eprintln!("Apply cancelled: nothing was written.");
-            return Ok(Exit::Error);
-        }
-        confirmed = Some(fresh);
-    }
-
-    let _lock = match ApplyLock::acquire(&lock::path(&state), "apply") {
-        Ok(lock) => lock,
-        Err(e) => {
-            let plan = saved
-                .as_ref()
-                .or(confirmed.as_ref())
-                .cloned()
-                .unwrap_or_default();
-            return refuse(
-                format!("Refusing to apply: {e}. Nothing was written."),
-                &plan,
-            );
-        }
+    let ready = match session.open(input, &mut view) {
+        Ok(ready) => ready,
+        Err(refused) => return Ok(view.refused(&refused)),
     };
-    // The one read of the live org that preconditions are checked against.
-    let live = prepared.read_live()?;
-    let plan = match (saved, confirmed) {
-        (Some(plan), _) | (None, Some(plan)) => plan,
-        (None, None) => {
-            let plan = prepared.plan_against(&live);
-            print!("{}", render::text(&plan, &against, globals.color_stdout));
-            plan
-        }
-    };
-    if plan.changes.is_empty() {
-        let unfinished = journal::unfinished(&journal_dir)?;
-        let pending = (!unfinished.is_empty()).then_some(journal::Pending::Interrupted(unfinished));
-        return nothing_to_apply(root, &plan, pending);
-    }
-    if let Some(refusal) = guard(&plan, &config, args.allow_destroy) {
-        return refuse(refusal, &plan);
-    }
-    let digest = apply::plan_digest(&plan);
-    let pending = journal::unfinished(&journal_dir)?;
-    let resumed = pending.iter().find(|p| p.digest == digest);
-    let interrupted: Vec<journal::Progress> = pending
-        .iter()
-        .filter(|p| p.digest != digest)
-        .cloned()
-        .collect();
-    if resumed.is_none() && !interrupted.is_empty() && !args.discard_interrupted {
-        return refuse(interrupted_reason(root, &interrupted), &plan);
-    }
-    if resumed.is_none() {
-        if plan::fingerprint(&live, &config.policy.unmanaged) != plan.actual_fingerprint {
-            return refuse(stale_reason(&plan, &live, &config.policy.unmanaged), &plan);
-        }
-        if let Some(reason) = mismatch_reason(&plan, &prepared.plan_against(&live)) {
-            return refuse(reason, &plan);
-        }
-    }
-
-    let (mut journal, already) = match resumed {
-        Some(progress) => {
-            eprintln!(
-                "Resuming an interrupted apply of this plan ({} of {} changes were done; journal {}).",
-                progress.done.len(),
-                plan.changes.len(),
-                progress.path.display()
-            );
-            (
-                journal::Journal::resume(&progress.path)?,
-                progress.done.clone(),
-            )
-        }
-        None => {
-            // Only now, with the new plan accepted, are the interrupted ones given up.
-            if !interrupted.is_empty() {
-                journal::supersede(&interrupted)?;
-                eprintln!(
-                    "Discarded {} interrupted apply(s), as asked; their unfinished changes will not be made.",
-                    interrupted.len()
-                );
-            }
-            (
-                journal::Journal::begin(&journal_dir, &plan, &digest)?,
-                Default::default(),
-            )
-        }
-    };
-    let mut observer = ProgressObserver::new(plan.changes.len(), globals.color);
-    let report = apply::execute(
-        &plan,
-        prepared.provider.as_mut(),
-        &live,
-        &mut journal,
-        &already,
-        &mut observer,
-    );
-    observer.finish();
-    let report = match report {
-        Ok(report) => report,
-        Err(e) => {
-            // The journal could not be written: stop, and say so everywhere we can.
-            let reason = format!(
-                "the journal {} could not be written: {e}",
-                journal.path.display()
-            );
-            let _ = record("error", Some(reason.clone()), &plan, None);
-            anyhow::bail!("{reason}; run the same apply again once the disk is fixed");
-        }
-    };
-    print_summary(&plan, &report, &journal.path);
-    let ok = report.succeeded();
-    // The summary comes first: if the audit log cannot be written, what happened is
-    // still on screen.
-    if let Err(e) = record(
-        if ok { "applied" } else { "partial" },
-        None,
-        &plan,
-        Some(&report),
-    ) {
-        eprintln!("error: {e:#}");
-        return Ok(Exit::Error);
-    }
-    // Blocked items are part of what was asked for and is not done: not a success.
-    Ok(if ok && plan.blocked.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Error
-    })
-}
-
-/// A plan with no changes: still not a success while blocked items, a running apply
-/// or interrupted applies remain.
-fn nothing_to_apply(
-    root: &Path,
-    plan: &Plan,
-    pending: Option<journal::Pending>,
-) -> anyhow::Result<Exit> {
-    eprintln!("Nothing to apply: the plan has no changes.");
-    match pending {
-        Some(journal::Pending::Interrupted(interrupted)) => {
-            eprintln!("{}", interrupted_reason(root, &interrupted));
-            return Ok(Exit::Error);
-        }
-        Some(journal::Pending::Running(holder)) => {
-            eprintln!(
-                "{} is running against this org{}: wait for it to finish, then plan again.",
-                lock::Holder::command(holder.as_ref()),
-                lock::Holder::process(holder.as_ref())
-            );
-            return Ok(Exit::Error);
-        }
-        None => {}
-    }
-    if !plan.blocked.is_empty() {
-        eprintln!(
-            "{} blocked item(s) remain (see the plan): resolve them, then plan again.",
-            plan.blocked.len()
-        );
-        return Ok(Exit::Error);
-    }
-    Ok(Exit::Ok)
-}
-
-fn audit_record(
-    root: &Path,
-    against: &str,
-    outcome: &str,
-    reason: Option<String>,
-    plan: &Plan,
-    report: Option<&Report>,
-) -> audit::Record {
-    let changes = plan
-        .changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let outcome = report.and_then(|r| r.outcomes.get(i));
-            audit::ChangeResult {
-                kind: c.kind.to_string(),
-                key: c.key.clone(),
-                action: format!("{:?}", c.action).to_lowercase(),
-                danger: format!("{:?}", c.danger).to_lowercase(),
-                result: outcome.map_or("not-applied", Outcome::label).to_string(),
-                error: outcome.and_then(|o| o.detail()).map(str::to_string),
-            }
-        })
-        .collect();
-    audit::Record {
-        time: journal::now(),
-        actor: audit::actor(root),
-        git_commit: plan.source.git_commit.clone(),
-        provider: against.to_string(),
-        plan_fingerprint: plan.actual_fingerprint.clone(),
-        outcome: outcome.to_string(),
-        reason,
-        changes,
-    }
-}
-
-/// Why a new apply must wait: an earlier one on this org did not finish.
-fn interrupted_reason(root: &Path, interrupted: &[journal::Progress]) -> String {
-    let list: Vec<String> = interrupted
-        .iter()
-        .map(|p| {
-            let copy = journal::plan_copy(&p.path);
-            let destroy = match read_plan(&copy) {
-                Ok(plan) if plan.changes.iter().any(|c| c.danger == Danger::Destructive) => {
-                    " --allow-destroy"
-                }
-                _ => "",
-            };
-            format!(
-                "  {} of {} changes done; finish it with `orgform -C {} apply {}{destroy}`",
-                p.done.len(),
-                p.total,
-                std::fs::canonicalize(root)
-                    .unwrap_or_else(|_| root.to_path_buf())
-                    .display(),
-                copy.display()
-            )
-        })
-        .collect();
-    format!(
-        "Refusing to apply: an earlier apply on this org was interrupted, and what it left undone may include changes no new plan can see (e.g. access to restore after re-adding a user):\n{}\nFinish it first, or pass --discard-interrupted to give it up. Nothing was written.",
-        list.join("\n")
-    )
-}
-
-/// Why a saved plan is not what the manifests plan now, if it is not.
-fn mismatch_reason(saved: &Plan, now: &Plan) -> Option<String> {
-    // Blocked items count too: a plan file with its blocked items removed would exit 0.
-    let blocked = |p: &Plan| -> Vec<(crate::plan::Kind, String, crate::diagnostic::Rule)> {
-        p.blocked
-            .iter()
-            .map(|b| (b.kind, b.key.clone(), b.rule))
-            .collect()
-    };
-    if saved.changes == now.changes && blocked(saved) == blocked(now) {
-        return None;
-    }
-    let show = |c: &Change| format!("{} {} {}", render::marker(c.action), c.kind, c.key);
-    let extra: Vec<String> = saved
-        .changes
-        .iter()
-        .filter(|c| !now.changes.contains(c))
-        .map(|c| format!("  only in the plan file: {}", show(c)))
-        .collect();
-    let missing: Vec<String> = now
-        .changes
-        .iter()
-        .filter(|c| !saved.changes.contains(c))
-        .map(|c| format!("  only in a fresh plan:  {}", show(c)))
-        .collect();
-    let mut lines: Vec<String> = extra.into_iter().chain(missing).collect();
-    if lines.is_empty() && saved.changes != now.changes {
-        lines.push("  the same changes, in another order".to_string());
-    }
-    if blocked(saved) != blocked(now) {
-        lines.push(format!(
-            "  blocked items differ: {} in the plan file, {} in a fresh plan",
-            saved.blocked.len(),
-            now.blocked.len()
-        ));
-    }
-    lines.truncate(20);
-    Some(format!(
-        "Refusing to apply: the plan file is not what the manifests here plan against the same org (it was made from other manifests, or edited):\n{}\nRun `orgform plan --out FILE` on this checkout and review it. Nothing was written.",
-        lines.join("\n")
-    ))
-}
-
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the saved plan {}", path.display()))?;
-    let not_a_plan = || {
-        format!(
-            "{} is not an orgform plan (save one with `orgform plan --out FILE`)",
-            path.display()
-        )
-    };
-    let json: serde_json::Value = serde_json::from_str(&text).with_context(not_a_plan)?;
-    let version = json
-        .get("format_version")
-        .and_then(serde_json::Value::as_u64);
-    if version != Some(u64::from(plan::FORMAT_VERSION)) {
-        bail!(
-            "{} has plan format_version {}, but this orgform reads version {}",
-            path.display(),
-            version.map_or_else(|| "(none)".to_string(), |v| v.to_string()),
-            plan::FORMAT_VERSION
-        );
-    }
-    let edited = |why: String| {
-        anyhow::anyhow!(
-            "{} was edited after it was made: {why}. Make a fresh plan with `orgform plan --out FILE`",
-            path.display()
-        )
-    };
-    plan::integrity::verify_seal(&json).map_err(edited)?;
-    let plan: Plan = serde_json::from_value(json).with_context(not_a_plan)?;
-    plan::integrity::check(&plan).map_err(edited)?;
-    Ok(plan)
-}
-
-/// Why the plan must not be applied as it is, if it must not.
-fn guard(plan: &Plan, config: &Config, allow_destroy: bool) -> Option<String> {
-    let destructive: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.danger == Danger::Destructive)
-        .collect();
-    if !destructive.is_empty() && !allow_destroy {
-        let list: Vec<String> = destructive
-            .iter()
-            .map(|c| format!("  {} {} {}", render::marker(c.action), c.kind, c.key))
-            .collect();
-        return Some(format!(
-            "Refusing to apply: the plan has {} destructive change(s):\n{}\nRe-run with --allow-destroy to apply them. Nothing was written.",
-            destructive.len(),
-            list.join("\n")
-        ));
-    }
-    // The policy may have tightened since the plan was saved: check its limits again.
-    let mut changes = plan.changes.clone();
-    let mut blocked = Vec::new();
-    plan::enforce_deletion_limits(&mut changes, &mut blocked, &config.policy.max_deletions);
-    if let Some(b) = blocked.first() {
-        return Some(format!(
-            "Refusing to apply: {}. Nothing was written.",
-            b.message
-        ));
-    }
-    None
-}
-
-/// Says what changed since the plan: the changes whose objects moved, if any.
-fn stale_reason(
-    plan: &Plan,
-    live: &crate::model::Org,
-    unmanaged: &crate::config::Unmanaged,
-) -> String {
-    let conflicts: Vec<String> = plan
-        .changes
-        .iter()
-        .filter_map(|c| match precondition::check(live, c) {
-            precondition::Precondition::Ready => None,
-            precondition::Precondition::Done => Some(format!(
-                "  {} {}: already done by someone else",
-                c.kind, c.key
-            )),
-            precondition::Precondition::Conflict(why) => Some(format!("  {why}")),
-        })
-        .collect();
-    let detail = if conflicts.is_empty() {
-        "Objects this plan does not touch changed.".to_string()
-    } else {
-        format!("Changed since the plan:\n{}", conflicts.join("\n"))
-    };
-    format!(
-        "Refusing to apply: the live org changed since this plan was made (fingerprint {} → {}).\n{detail}\nRun `orgform plan` again and review the new plan. Nothing was written.",
-        short(&plan.actual_fingerprint),
-        short(&plan::fingerprint(live, unmanaged))
-    )
-}
-
-fn short(fingerprint: &str) -> &str {
-    let hex = fingerprint.trim_start_matches("sha256:");
-    &hex[..hex.len().min(12)]
+    view.start(ready.plan().changes.len());
+    let applied = ready.run(&mut view);
+    view.stop();
+    view.finish(&applied?)
 }
 
 fn confirm(plan: &Plan, against: &str) -> anyhow::Result<bool> {
@@ -472,45 +103,120 @@ fn confirm(plan: &Plan, against: &str) -> anyhow::Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-/// A progress bar on a terminal, one line per change otherwise (CI logs).
-struct ProgressObserver {
+/// What a person (or a CI log) sees: the plan when it is made now, progress (a bar on
+/// a terminal, one line per change otherwise), notes, and the result. `--quiet` keeps
+/// only what explains a failure.
+struct View {
+    format: Format,
+    quiet: bool,
+    color: bool,
+    color_stdout: bool,
+    against: String,
     bar: Option<indicatif::ProgressBar>,
     total: usize,
 }
 
-impl ProgressObserver {
-    fn new(total: usize, color: bool) -> Self {
-        let bar = (std::io::stderr().is_terminal() && color).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} {wide_msg}",
-            ) {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar
-        });
-        ProgressObserver { bar, total }
+impl View {
+    fn new(globals: &Globals, format: Format, against: String) -> Self {
+        View {
+            format,
+            quiet: globals.quiet,
+            color: globals.color,
+            color_stdout: globals.color_stdout,
+            against,
+            bar: None,
+            total: 0,
+        }
     }
 
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
+    fn start(&mut self, total: usize) {
+        self.total = total;
+        if self.quiet || !(std::io::stderr().is_terminal() && self.color) {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        self.bar = Some(bar);
+    }
+
+    fn stop(&mut self) {
+        if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
+        }
+    }
+
+    fn refused(&self, refused: &Refused) -> Exit {
+        eprintln!("{refused}");
+        if let Some(e) = &refused.audit_error {
+            eprintln!("error: {e}");
+        }
+        self.print_record(&refused.record);
+        Exit::Error
+    }
+
+    fn finish(&self, applied: &Applied) -> anyhow::Result<Exit> {
+        let ok = applied.succeeded();
+        if !self.quiet || !ok {
+            for line in summary_lines(applied) {
+                // Quiet: no spacing, only what explains the failure.
+                if !(self.quiet && line.is_empty()) {
+                    eprintln!("{line}");
+                }
+            }
+        }
+        // After the summary: if the audit log cannot be written, what happened is
+        // still on screen.
+        if let Some(e) = &applied.audit_error {
+            eprintln!("error: {e}");
+        }
+        self.print_record(&applied.record);
+        Ok(if ok { Exit::Ok } else { Exit::Error })
+    }
+
+    fn print_record(&self, record: &crate::apply::audit::Record) {
+        if self.format == Format::Json {
+            match serde_json::to_string_pretty(record) {
+                Ok(json) => println!("{json}"),
+                Err(e) => eprintln!("error: the result could not be written as JSON: {e}"),
+            }
         }
     }
 }
 
-impl Observer for ProgressObserver {
+impl Observer for View {
     fn step(&mut self, index: usize, change: &Change, outcome: &Outcome) {
+        if self.quiet {
+            return;
+        }
         let line = progress_line(index, self.total, change, outcome);
         match &self.bar {
             Some(bar) => {
-                if matches!(outcome, Outcome::Failed(_) | Outcome::Skipped(_)) {
+                if matches!(
+                    outcome,
+                    Outcome::Failed(_) | Outcome::Skipped(_) | Outcome::Conflicting(_)
+                ) {
                     bar.println(&line);
                 }
                 bar.set_message(format!("{} {}", change.kind, printable(&change.key)));
                 bar.inc(1);
             }
             None => eprintln!("{line}"),
+        }
+    }
+
+    fn planned(&mut self, plan: &Plan) {
+        if self.format == Format::Text && !self.quiet {
+            print!("{}", render::text(plan, &self.against, self.color_stdout));
+        }
+    }
+
+    fn note(&mut self, message: &str) {
+        if !self.quiet {
+            eprintln!("{message}");
         }
     }
 }
@@ -528,71 +234,132 @@ fn progress_line(index: usize, total: usize, change: &Change, outcome: &Outcome)
         outcome.label(),
         outcome
             .detail()
-            .map(|d| format!(": {}", printable(d)))
+            .map(|d| format!(": {}", printable(without_name(change, d))))
             .unwrap_or_default()
     )
 }
 
-fn print_summary(plan: &Plan, report: &Report, journal: &Path) {
-    for line in summary_lines(plan, report, journal) {
-        eprintln!("{line}");
-    }
+/// A detail that starts with the change's own name (`group g: the object to rename is
+/// gone`) without it, since the line names the change already.
+fn without_name<'a>(change: &Change, detail: &'a str) -> &'a str {
+    let name = format!("{} {}", change.kind, change.key);
+    detail
+        .strip_prefix(&name)
+        .map(|rest| rest.trim_start_matches(':').trim_start())
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(detail)
 }
 
-/// What apply did, then each change that needs attention; user data escaped.
-fn summary_lines(plan: &Plan, report: &Report, journal: &Path) -> Vec<String> {
-    let n = |f: fn(&Outcome) -> bool| report.count(f);
-    let manual = n(|o| *o == Outcome::Manual);
-    let mut lines = vec![format!(
-        "\nApply {}: {} done, {} already done, {} failed, {} skipped, {} manual, in {:.1}s.",
-        match (report.succeeded(), manual) {
-            (true, 0) => "complete",
-            (true, _) => "complete but for manual steps",
-            (false, _) => "incomplete",
-        },
-        n(|o| *o == Outcome::Done),
-        n(|o| *o == Outcome::AlreadyDone),
-        n(|o| matches!(o, Outcome::Failed(_))),
-        n(|o| matches!(o, Outcome::Skipped(_))),
-        n(|o| *o == Outcome::Manual),
-        report.elapsed.as_secs_f64()
-    )];
+/// Each change that needs attention, what to do about it, and last one line saying
+/// what happened and why the exit code is what it is; user data escaped.
+fn summary_lines(applied: &Applied) -> Vec<String> {
+    let (plan, report) = (&applied.plan, &applied.report);
+    let mut lines = Vec::new();
+    if let Status::Ran { .. } = applied.status {
+        lines.push(String::new());
+    }
     for (c, o) in plan.changes.iter().zip(&report.outcomes) {
         let (label, detail) = match o {
-            Outcome::Failed(e) => ("failed ", e.as_str()),
-            Outcome::Skipped(e) => ("skipped", e.as_str()),
+            Outcome::Failed(e) => ("failed     ", e.as_str()),
+            Outcome::Conflicting(e) => ("conflicting", e.as_str()),
+            Outcome::Skipped(e) => ("skipped    ", e.as_str()),
             Outcome::Manual => (
-                "manual ",
+                "manual     ",
                 c.note.as_deref().unwrap_or("do it in the web app"),
             ),
             _ => continue,
         };
         lines.push(format!(
-            "  {label} {} {}: {}",
-            c.kind,
-            printable(&c.key),
-            printable(detail)
+            "  {label} {}: {}",
+            session::name(c),
+            printable(without_name(c, detail))
         ));
     }
-    if manual > 0 {
+    let count = |f: fn(&Outcome) -> bool| report.count(f);
+    if count(|o| *o == Outcome::Manual) > 0 {
         lines.push(
             "Do the manual steps above in the web app; changes waiting on them were skipped."
                 .to_string(),
         );
     }
-    if !report.succeeded() {
+    if count(|o| matches!(o, Outcome::Conflicting(_))) > 0 {
+        lines.push(
+            "Conflicting changes were refused: the live org changed since the plan was made. Make a new plan (`orgform plan --out FILE`), review it, and apply that plan."
+                .to_string(),
+        );
+    }
+    if let Status::Ran { journal, .. } = &applied.status
+        && count(|o| matches!(o, Outcome::Failed(_) | Outcome::Skipped(_))) > 0
+    {
         lines.push(format!(
             "Once the cause is fixed, `orgform plan` shows what is left (the journal is {}).",
             printable(&journal.display().to_string())
         ));
     }
-    if !plan.blocked.is_empty() {
-        lines.push(format!(
-            "{} blocked item(s) were not applied (see the plan): resolve them, then plan again.",
-            plan.blocked.len()
-        ));
-    }
+    lines.push(last_line(applied));
     lines
+}
+
+/// `Applied 30 changes in 0.4s; 1 blocked: user root@acme.com [admin-unremovable].`
+fn last_line(applied: &Applied) -> String {
+    let (plan, report) = (&applied.plan, &applied.report);
+    let changes = |n: usize| format!("{n} change{}", if n == 1 { "" } else { "s" });
+    let mut parts = vec![match &applied.status {
+        Status::Ran { .. } => {
+            let already = report.count(|o| *o == Outcome::AlreadyDone);
+            format!(
+                "Applied {}{} in {:.1}s",
+                changes(report.count(|o| *o == Outcome::Done)),
+                if already > 0 {
+                    format!(" ({already} already done)")
+                } else {
+                    String::new()
+                },
+                report.elapsed.as_secs_f64()
+            )
+        }
+        Status::NoChanges => "Nothing to apply: the plan has no changes".to_string(),
+        Status::AlreadyApplied { at, by } => format!(
+            "This plan was already applied at {at}{}; nothing to do",
+            by.as_ref()
+                .map(|b| format!(" by {}", printable(b)))
+                .unwrap_or_default()
+        ),
+        Status::AlreadyHolds => format!(
+            "Nothing to do: every change of this plan ({}) already holds in the live org",
+            changes(plan.changes.len())
+        ),
+    }];
+    let named = |f: fn(&Outcome) -> bool, what: &str| {
+        let names: Vec<String> = plan
+            .changes
+            .iter()
+            .zip(&report.outcomes)
+            .filter(|(_, o)| f(o))
+            .map(|(c, _)| session::name(c))
+            .collect();
+        (!names.is_empty()).then(|| format!("{} {what}: {}", names.len(), list(&names)))
+    };
+    parts.extend(named(|o| matches!(o, Outcome::Failed(_)), "failed"));
+    parts.extend(named(
+        |o| matches!(o, Outcome::Conflicting(_)),
+        "conflicting",
+    ));
+    parts.extend(named(|o| matches!(o, Outcome::Skipped(_)), "skipped"));
+    parts.extend(named(|o| *o == Outcome::Manual, "manual"));
+    let blocked = session::blocked_names(plan);
+    if !blocked.is_empty() {
+        parts.push(format!("{} blocked: {}", blocked.len(), list(&blocked)));
+    }
+    format!("{}.", parts.join("; "))
+}
+
+/// The first three names, then how many more.
+fn list(names: &[String]) -> String {
+    match names.len() {
+        0..=3 => names.join(", "),
+        n => format!("{}, and {} more", names[..3].join(", "), n - 3),
+    }
 }
 
 #[cfg(test)]
@@ -600,7 +367,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::plan::{Action, Target};
+    use crate::apply::Report;
+    use crate::plan::{Action, Danger, Target};
 
     fn group_change(name: &str, action: Action) -> Change {
         Change::new(
@@ -649,7 +417,27 @@ mod tests {
             ],
             elapsed: Duration::from_millis(1500),
         };
-        let lines = summary_lines(&plan, &report, Path::new("/tmp/j\x1b[0m"));
+        let applied = Applied {
+            plan,
+            report,
+            status: Status::Ran {
+                journal: PathBuf::from("/tmp/j\x1b[0m"),
+                resumed: false,
+            },
+            record: crate::apply::audit::Record {
+                time: String::new(),
+                actor: String::new(),
+                git_commit: None,
+                provider: String::new(),
+                plan_fingerprint: String::new(),
+                plan_digest: String::new(),
+                outcome: String::new(),
+                reason: None,
+                changes: Vec::new(),
+            },
+            audit_error: None,
+        };
+        let lines = summary_lines(&applied);
         assert!(
             lines
                 .iter()
@@ -659,9 +447,9 @@ mod tests {
         assert_eq!(
             &lines[1..4],
             [
-                "  failed  group a\\u{1b}[1m: boom \\u{1b}[0m",
-                "  skipped group b\\u{7}: needs `a\\u{1b}[1m`",
-                "  manual  group tag\\u{1b}[31m: rename it in the web app: \\u{1b}[8mhidden",
+                "  failed      group a\\u{1b}[1m: boom \\u{1b}[0m",
+                "  skipped     group b\\u{7}: needs `a\\u{1b}[1m`",
+                "  manual      group tag\\u{1b}[31m: rename it in the web app: \\u{1b}[8mhidden",
             ]
         );
         assert!(
@@ -669,6 +457,12 @@ mod tests {
                 .iter()
                 .any(|l| l.ends_with("(the journal is /tmp/j\\u{1b}[0m).")),
             "{lines:#?}"
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some(
+                "Applied 1 change in 1.5s; 1 failed: group a\\u{1b}[1m; 1 skipped: group b\\u{7}; 1 manual: group tag\\u{1b}[31m."
+            )
         );
     }
 }

@@ -39,12 +39,12 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let plan = prepared.plan_against(&live);
     // What pruning everything would also delete is kept by the policy: counted, not drift.
     let pruned = plan::plan(
-        &prepared.desired,
+        &prepared.workspace.desired,
         &live,
-        &drift::prune_everything(&prepared.repo.config.policy),
+        &drift::prune_everything(&prepared.workspace.repo.config.policy),
         prepared.provider.capabilities(),
         plan.source.clone(),
-        &prepared.repo.sources,
+        &prepared.workspace.repo.sources,
     );
     let report = drift::report(
         &plan,

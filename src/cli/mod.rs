@@ -84,8 +84,10 @@ pub enum Command {
     Plan(plan::Args),
     /// Apply a saved plan (or plan now and confirm): the only command that writes.
     ///
-    /// A saved plan is refused if the live org changed since it was made. Destructive
-    /// changes need --allow-destroy. Interrupted applies resume when run again.
+    /// A saved plan is refused when made by another orgform version or from other
+    /// manifests; each change is judged against the live org (done, applicable, or
+    /// conflicting: refused). Destructive changes need --allow-destroy. Interrupted
+    /// applies resume when run again.
     Apply(apply::Args),
     /// Report what was changed in the live org by hand (never writes).
     ///

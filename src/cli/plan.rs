@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::ValueEnum;
 
-use super::{Exit, Globals, provider, validate::check};
+use super::{Exit, Globals, provider};
+use crate::apply::session::{self, Loaded, Workspace};
 use crate::diagnostic::{Diagnostic, Rule, Severity};
 use crate::manifest::{self, Repo};
-use crate::model::Desired;
 use crate::plan::target::{self, Selector};
-use crate::plan::{self, Plan, Source, Warning};
+use crate::plan::{self, Plan};
 use crate::render;
 use crate::sandbox::store::Access;
 
@@ -44,43 +44,20 @@ pub enum Format {
     Json,
 }
 
-/// Everything needed to plan, short of the live org: the validated manifests as the
-/// desired model, and the open provider.
+/// Everything needed to plan, short of the live org: the validated manifests and the
+/// open provider.
 pub struct Prepared {
-    pub desired: Desired,
-    pub repo: Repo,
-    /// Validation warnings, carried into every plan.
-    pub warnings: Vec<Warning>,
+    pub workspace: Workspace,
     /// The provider, described for people.
     pub against: String,
     pub provider: Box<dyn crate::provider::Provider>,
-    commit: Option<crate::apply::audit::Commit>,
 }
 
 impl Prepared {
     /// Plans against a snapshot of the live org, sealed against edits. Pure.
     pub fn plan_against(&self, live: &crate::model::Org) -> Plan {
-        let source = Source {
-            manifests: self.repo.config.manifests.clone(),
-            git_commit: self.git_commit(),
-            dirty: self.commit.as_ref().is_some_and(|c| c.dirty),
-        };
-        let mut plan = plan::plan(
-            &self.desired,
-            live,
-            &self.repo.config.policy,
-            self.provider.capabilities(),
-            source,
-            &self.repo.sources,
-        );
-        plan.warnings.splice(0..0, self.warnings.iter().cloned());
-        plan::integrity::seal(&mut plan);
-        plan
-    }
-
-    /// The checkout's commit, `-dirty` when the manifests differ from it.
-    pub fn git_commit(&self) -> Option<String> {
-        self.commit.as_ref().map(|c| c.to_string())
+        self.workspace
+            .plan_against(live, self.provider.capabilities())
     }
 
     /// Reads the whole live org (once per call: callers decide when).
@@ -102,53 +79,36 @@ pub fn prepare_from(
     access: Access,
     git_ref: Option<&str>,
 ) -> anyhow::Result<Option<Prepared>> {
-    let (mut repo, commit) = load(globals, git_ref)?;
-    let diagnostics = check(&repo);
-    if diagnostics.iter().any(|d| d.is_error()) {
-        // Notes are for `validate`, except the one saying which checks did not run.
-        let shown: Vec<Diagnostic> = diagnostics
-            .iter()
-            .filter(|d| d.severity != Severity::Note || d.rule == Rule::ChecksSkipped)
-            .cloned()
-            .collect();
-        eprint!(
-            "{}",
-            super::validate::render_text(&shown, &repo.sources, globals, true)
-        );
-        eprintln!(
-            "The manifests are invalid: nothing was planned and nothing was sent to the org."
-        );
-        return Ok(None);
-    }
-    let desired = Desired::from_manifests(&repo.manifests);
-    let warnings: Vec<Warning> = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Warning)
-        .map(|d| Warning {
-            rule: d.rule,
-            message: d.message.clone(),
-            origin: d.origin.map(|o| repo.sources.locate(o)),
-        })
-        .collect();
-    // The desired model and the warnings hold all that is needed from here on: let the
-    // spanned manifests and file texts go before the live org is read (large orgs).
-    repo.manifests = Default::default();
-    repo.sources.forget_texts();
-    let provider = provider::open(&globals.dir, &repo.config, access, globals)?;
+    let (repo, commit) = load(globals, git_ref)?;
+    let workspace = match Workspace::from_repo_at(&globals.dir, repo, commit) {
+        Loaded::Valid(workspace) => *workspace,
+        Loaded::Invalid { repo, diagnostics } => {
+            // Notes are for `validate`, except the one saying which checks did not run.
+            let shown: Vec<Diagnostic> = diagnostics
+                .iter()
+                .filter(|d| d.severity != Severity::Note || d.rule == Rule::ChecksSkipped)
+                .cloned()
+                .collect();
+            eprint!(
+                "{}",
+                super::validate::render_text(&shown, &repo.sources, globals, true)
+            );
+            eprintln!(
+                "The manifests are invalid: nothing was planned and nothing was sent to the org."
+            );
+            return Ok(None);
+        }
+    };
+    let provider = provider::open(&globals.dir, &workspace.repo.config, access, globals)?;
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
-    if let Ok(Some(pending)) =
-        crate::apply::journal::pending(&crate::apply::state::dir(&provider.identity()))
-    {
+    if let Some(pending) = session::pending(provider.as_ref()) {
         eprintln!("{}", pending.warning());
     }
     Ok(Some(Prepared {
-        desired,
-        repo,
-        warnings,
+        workspace,
         against,
         provider,
-        commit,
     }))
 }
 
@@ -188,7 +148,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
     let live = prepared.read_live()?;
     let mut plan = prepared.plan_against(&live);
     if !args.target.is_empty() {
-        let objects = target::objects(&prepared.desired, &live);
+        let objects = target::objects(&prepared.workspace.desired, &live);
         if let Some(why) = args
             .target
             .iter()

@@ -5,7 +5,6 @@ use clap::ValueEnum;
 use super::{Exit, Globals};
 use crate::diagnostic::{self, Diagnostic, JsonDiagnostic, Rule, Severity};
 use crate::manifest::{self, ManifestFile, Repo};
-use crate::validate::{self, Mode};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -175,29 +174,8 @@ fn report_load_failure(
 /// A missing config or manifests folder is a wrong value of the repository's layout.
 const LOAD_FAILURE: Rule = Rule::InvalidValue;
 
-/// Loader diagnostics plus every validation check: root causes first (files that could
-/// not be parsed, and the note on the checks that skipped because of them), then the
-/// rest in file order.
-pub fn check(repo: &Repo) -> Vec<Diagnostic> {
-    let mut all = repo.diagnostics.clone();
-    validate::escape_messages(&mut all);
-    all.extend(validate::validate(
-        &repo.manifests,
-        &repo.config,
-        Mode::Manifests,
-        &repo.salvaged,
-    ));
-    diagnostic::sort(&mut all);
-    let unparsed = &repo.salvaged.unparsed_files;
-    let root_cause = |d: &Diagnostic| {
-        d.rule == Rule::ChecksSkipped
-            || d.origin
-                .is_some_and(|o| unparsed.iter().any(|f| f == repo.sources.path(o.file)))
-    };
-    // Stable: each part keeps its order; the skipped-checks note ends the first part.
-    all.sort_by_key(|d| (!root_cause(d), d.rule == Rule::ChecksSkipped));
-    all
-}
+/// Loader diagnostics plus every validation check, in file order.
+pub use crate::apply::session::workspace::check;
 
 /// Diagnostics for a terminal: errors and warnings in full (errors only when quiet);
 /// notes in full when `verbose`, else one line per rule with its count (a large org

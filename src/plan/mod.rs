@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostic::Rule;
 use crate::model::{FolderPath, Principal, ResourceKind};
 
-pub use diff::plan;
+pub use diff::{admin_losses, plan};
 pub use fingerprint::fingerprint;
 pub use impact::Impact;
 pub use op::{AccessRole, BatchKey, Op, OpError, ResourceId};
@@ -56,8 +56,17 @@ impl Capabilities {
 )]
 pub struct Plan {
     pub format_version: u32,
+    /// The orgform version that made the plan: apply refuses a plan from another one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub orgform_version: String,
     pub source: Source,
-    /// Digest of the live org the plan was computed against; apply refuses if it changed.
+    /// `sha256:` of orgform.yaml and the manifest files the plan was made from: apply
+    /// refuses the plan in a checkout whose manifests differ.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub manifests_digest: String,
+    /// Digest of the live org the plan was computed against. Apply judges each change
+    /// against the live org as it is then; while this still matches, a saved plan must
+    /// also equal a fresh one exactly.
     pub actual_fingerprint: String,
     pub summary: Summary,
     /// In apply order.

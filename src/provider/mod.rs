@@ -3,6 +3,7 @@
 //! implementing [`Provider`]: its errors say their class ([`ErrorClass`]), and apply
 //! decides what to do by the class, never by the message.
 
+pub mod open;
 pub mod sandbox;
 
 use std::ops::ControlFlow;

@@ -190,6 +190,23 @@ impl AdminWorld {
     }
 }
 
+/// For changes in apply order, applied to `live`: which of them take away a Project's
+/// or Dataset's last admin (SPEC §7.3), each with the resources (kind, hash) it would
+/// leave without one. The planner's own verdict, for apply to judge what is left of a
+/// plan against the org as it is now.
+pub fn admin_losses(
+    live: &Org,
+    changes: &[Change],
+) -> BTreeMap<usize, Vec<(ResourceKind, String)>> {
+    let mut losses: BTreeMap<usize, Vec<(ResourceKind, String)>> = BTreeMap::new();
+    for v in Verdict::compute(live, changes).violations {
+        for i in v.causes {
+            losses.entry(i).or_default().push(v.res.clone());
+        }
+    }
+    losses
+}
+
 /// When, in the apply order, a resource is without an admin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {

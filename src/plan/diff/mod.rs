@@ -23,6 +23,8 @@ mod tags;
 mod unmanaged;
 mod users;
 
+pub use admins::admin_losses;
+
 /// Computes the plan. Pure: reads its arguments, writes nothing.
 ///
 /// Planning runs until the outcome is safe: when the plan as computed would leave a
@@ -82,7 +84,10 @@ pub fn plan(
     blocked.dedup_by(|a, b| (a.kind, &a.key, a.rule) == (b.kind, &b.key, b.rule));
     Plan {
         format_version: super::FORMAT_VERSION,
+        // Stamped, with the manifests digest, by whoever read the manifests.
+        orgform_version: String::new(),
         source,
+        manifests_digest: String::new(),
         actual_fingerprint: super::fingerprint(live, &policy.unmanaged),
         summary: Plan::summarize(&changes, blocked.len()),
         changes,
