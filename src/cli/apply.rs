@@ -33,6 +33,8 @@ pub struct Args {
     /// `policy.max_deletions` still applies.
     #[arg(long)]
     pub allow_destroy: bool,
+    #[command(flatten)]
+    pub connection: super::provider::Connection,
 }
 
 pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {

@@ -35,6 +35,8 @@ pub struct Args {
     /// instead of the files here; the work tree is not touched.
     #[arg(long, value_name = "REF")]
     pub git_ref: Option<String>,
+    #[command(flatten)]
+    pub connection: super::provider::Connection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +57,8 @@ pub struct Prepared {
     pub against: String,
     pub provider: Box<dyn crate::provider::Provider>,
     commit: Option<crate::apply::audit::Commit>,
+    /// The provider reads only what the manifests declare (see [`Prepared::read_live`]).
+    partial: bool,
 }
 
 impl Prepared {
@@ -83,9 +87,17 @@ impl Prepared {
         self.commit.as_ref().map(|c| c.to_string())
     }
 
-    /// Reads the whole live org (once per call: callers decide when).
+    /// Reads the live org (once per call: callers decide when): what the manifests
+    /// declare, and the rest of the org too when the plan needs it (SPEC §7.2).
     pub fn read_live(&mut self) -> anyhow::Result<crate::model::Org> {
-        self.provider.read().context("reading the live org")
+        let live = self.provider.read().context("reading the live org")?;
+        if !self.partial || !plan::needs_whole_org(&self.plan_against(&live)) {
+            return Ok(live);
+        }
+        self.partial = false;
+        self.provider
+            .read_rest(live)
+            .context("reading the access of every resource")
     }
 }
 
@@ -134,7 +146,8 @@ pub fn prepare_from(
     // spanned manifests and file texts go before the live org is read (large orgs).
     repo.manifests = Default::default();
     repo.sources.forget_texts();
-    let provider = provider::open(&globals.dir, &repo.config, access, globals)?;
+    let mut provider = provider::open(&globals.dir, &repo.config, access, globals)?;
+    let partial = provider.set_read_scope(crate::provider::ReadScope::of(&desired));
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
     if let Ok(Some(pending)) =
@@ -149,6 +162,7 @@ pub fn prepare_from(
         against,
         provider,
         commit,
+        partial,
     }))
 }
 

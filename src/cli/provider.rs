@@ -10,6 +10,7 @@ use crate::config::{CONFIG_FILE, Config, ProviderKind};
 use crate::diagnostic::{self, Diagnostic, Sources};
 use crate::manifest::{self, ManifestFile, Salvaged};
 use crate::provider::Provider;
+use crate::provider::encord;
 use crate::provider::sandbox::{self as sandbox_provider, SandboxProvider};
 use crate::sandbox::{
     self,
@@ -54,9 +55,33 @@ pub fn open(
                 access,
             )?))
         }
-        ProviderKind::Encord => bail!(
-            "the `encord` provider is not available in this version of orgform yet; use `provider: {{ kind: sandbox }}`"
-        ),
+        ProviderKind::Encord => Ok(Box::new(encord::open(
+            &config.provider,
+            &globals.connection,
+        )?)),
+    }
+}
+
+/// How a network provider connects: `--concurrency` and `--stats` of plan, apply and
+/// drift.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// At most N API calls in flight at once (the `encord` provider).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Print on stderr the API calls made: per endpoint, retries, 429s and bytes (the
+    /// `encord` provider; the sandbox makes none).
+    #[arg(long)]
+    pub stats: bool,
+}
+
+impl Connection {
+    pub fn settings(&self) -> encord::Settings {
+        encord::Settings {
+            concurrency: usize::from(self.concurrency),
+            stats: self.stats,
+            ..Default::default()
+        }
     }
 }
 
