@@ -332,7 +332,7 @@ impl Writer<'_> {
                 self.group_members(group, &emails(), false, maybe_done)
                     .await
             }
-            (BatchKey::RemoveProjectUsers(_), Some(resource)) => {
+            (BatchKey::RemoveProjectUsers(_) | BatchKey::RemoveDatasetUsers(_), Some(resource)) => {
                 self.remove_resource_users(&resource, &emails(), maybe_done)
                     .await
             }
