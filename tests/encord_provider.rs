@@ -279,13 +279,35 @@ fn acme_through_the_api_plans_as_the_sandbox_does_applies_and_converges() {
 
     let validate = acme.client(&["validate"]);
     assert_eq!(validate.code, 0, "{}", validate.stderr);
-    let plan = acme.client(&["plan", "--format", "json", "--out", "plan.json"]);
+    let plan = acme.client(&["plan", "--format", "json", "--out", "plan.json", "--stats"]);
     assert_eq!(
         plan.code, 1,
         "blocked: the admin dropped from the YAML\n{}",
         plan.stderr
     );
     let api: Value = plan.json();
+    // It removes a user: every resource's access was read (SPEC §7.2), the undeclared
+    // dataset too (its only admin leaves), and nothing was written.
+    let live = orgform::sandbox::store::Store::open_existing(
+        &acme.server_dir.join(".orgform/sandbox.db"),
+        orgform::sandbox::store::Access::ReadOnly,
+    )
+    .expect("store")
+    .read()
+    .expect("read");
+    let (_, writes, per) = stats(&plan.stderr);
+    assert_eq!(writes, 0);
+    for (endpoint, count) in [
+        ("GET projects/{project}/users", live.projects.len()),
+        ("GET datasets/{dataset}/users", live.datasets.len()),
+        ("GET ontologies/{ontology}/groups", live.ontologies.len()),
+    ] {
+        assert_eq!(
+            per.get(endpoint).copied(),
+            Some(count as u64),
+            "{endpoint}: {per:#?}"
+        );
+    }
 
     // Same changes in the same order where the capabilities agree; the capability
     // gaps become what SPEC §7.1 says; the same blocked items.

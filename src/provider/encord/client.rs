@@ -561,6 +561,58 @@ mod tests {
     }
 
     #[test]
+    fn a_call_that_gets_no_answer_times_out_as_transient() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            // Accepts connections and never answers.
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let silent = tokio::spawn(async move {
+                let mut held = Vec::new();
+                while let Ok((stream, _)) = listener.accept().await {
+                    held.push(stream);
+                }
+            });
+            let key = SigningKey::from_bytes(&[1; 32]);
+            let client = Client::new(
+                &format!("http://{addr}"),
+                key,
+                2,
+                Duration::from_millis(300),
+            )
+            .expect("client");
+            let req = Request::bare(
+                Method::POST,
+                "organisation/users",
+                "organisation/users".into(),
+            );
+            let started = std::time::Instant::now();
+            let failure = client.send_once(&req, 1).await.expect_err("no answer");
+            assert!(started.elapsed() < Duration::from_secs(5));
+            assert!(failure.error.is_transient(), "{:?}", failure.error);
+            assert!(
+                failure.error.message.contains("timed out"),
+                "{}",
+                failure.error
+            );
+            assert!(
+                failure.maybe_done,
+                "a write without an answer may have been made"
+            );
+            assert_eq!(
+                client.stats.snapshot().calls.get("POST organisation/users"),
+                Some(&1)
+            );
+            silent.abort();
+        });
+    }
+
+    #[test]
     fn path_segments_are_encoded_without_safe_characters() {
         assert_eq!(encode("x+y@ex.com"), "x%2By%40ex.com");
         assert_eq!(encode("a b/c"), "a%20b%2Fc");
