@@ -63,6 +63,10 @@ pub struct ProviderConfig {
     /// The key comes from ENCORD_SSH_KEY_FILE or ENCORD_SSH_KEY.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// Encord: the email of the user the key acts as. A plan never removes, demotes or
+    /// replaces this user (`key-user-protected`); without it, plans warn once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_user: Option<String>,
 }
 
 impl Default for ProviderConfig {
@@ -71,6 +75,7 @@ impl Default for ProviderConfig {
             kind: ProviderKind::Sandbox,
             path: default_sandbox_path(),
             domain: None,
+            key_user: None,
         }
     }
 }

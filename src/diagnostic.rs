@@ -71,6 +71,8 @@ pub enum Rule {
     EmailDomainTypo,
     /// Checks not run because a manifest file could not be parsed.
     ChecksSkipped,
+    /// The user the provider's key acts as is never removed, demoted or replaced.
+    KeyUserProtected,
 }
 
 impl Rule {
@@ -111,6 +113,7 @@ impl Rule {
             Rule::NoManifests => "no-manifests",
             Rule::EmailDomainTypo => "email-domain-typo",
             Rule::ChecksSkipped => "checks-skipped",
+            Rule::KeyUserProtected => "key-user-protected",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod diff;
 pub mod drift;
+pub mod encord;
 pub mod export;
 pub mod manifest;
 pub mod model;

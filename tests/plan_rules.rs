@@ -607,12 +607,8 @@ metadata_schema:
 
 #[test]
 fn unsupported_by_provider_becomes_manual_or_replace() {
-    let caps = Capabilities {
-        change_org_role: false,
-        group_managers: false,
-        rename_tag: false,
-        change_access_role: false,
-    };
+    // The encord provider's table (SPEC §7.1).
+    let caps = orgform::provider::encord::capabilities(Some("ada@acme.com"));
     let state = "
 users:
   - { email: ada@acme.com, role: admin, type: internal }
@@ -620,52 +616,66 @@ users:
 groups:
   - { name: g }
 project_tags:
-  - { name: golden }
+  - { name: golden, description: old }
 projects:
   - name: P
-    access: [ { user: bob@acme.com, role: annotator } ]
+    access:
+      - { user: ada@acme.com, role: admin }
+      - { user: bob@acme.com, role: annotator }
+ontologies:
+  - name: O
 ";
     let manifests = "
 users:
   - { email: ada@acme.com, role: admin, type: internal }
   - { email: bob@acme.com, role: collaborator, type: internal }
+  - { email: wes@vendor.io, role: collaborator, type: workforce }
 groups:
   - { name: g, managers: [ada@acme.com] }
+  - { name: h, managers: [bob@acme.com], members: [wes@vendor.io] }
 project_tags:
-  - { name: gold, renamed_from: [golden] }
+  - { name: gold, renamed_from: [golden], description: new }
 projects:
   - name: P
-    access: [ { user: bob@acme.com, role: reviewer } ]
+    access:
+      - { user: ada@acme.com, role: admin }
+      - { user: bob@acme.com, role: reviewer }
+ontologies:
+  - name: O
+    access: [ { user: ada@acme.com, role: admin } ]
 ";
     let p = plan_with(CONFIG, state, manifests, caps);
+    let manual = |kind: &str, key: &str| {
+        (
+            kind.to_string(),
+            key.to_string(),
+            Action::Manual,
+            Danger::Safe,
+        )
+    };
     assert_eq!(
         actions(&p.plan),
         [
             (
                 "user".into(),
                 "bob@acme.com".into(),
-                Action::Replace,
-                Danger::Destructive
-            ),
-            (
-                "project_tag".into(),
-                "gold".into(),
                 Action::Manual,
-                Danger::Safe
+                Danger::Disruptive
             ),
-            (
-                "group_manager".into(),
-                "g/ada@acme.com".into(),
-                Action::Manual,
-                Danger::Safe
-            ),
+            manual("user", "wes@vendor.io"),
+            ("group".into(), "h".into(), Action::Create, Danger::Safe),
+            manual("project_tag", "gold"),
+            manual("project_tag", "gold"),
+            manual("group_member", "h/wes@vendor.io"),
+            manual("group_manager", "h/bob@acme.com"),
             (
                 "access".into(),
                 "project:P/user:bob@acme.com".into(),
-                Action::Create,
-                Danger::Safe
+                Action::Replace,
+                Danger::Disruptive
             ),
-        ]
+        ],
+        "an existing group's managers cannot be read: never a change"
     );
     assert!(
         p.plan
@@ -674,10 +684,80 @@ projects:
             .filter(|c| c.action == Action::Manual)
             .all(|c| {
                 c.rule.map(|r| r.to_string()).as_deref() == Some("unsupported-by-provider")
-                    && c.note.as_deref().is_some_and(|n| n.contains("web app"))
+                    && c.note
+                        .as_deref()
+                        .is_some_and(|n| n.contains("web app") || n.contains("waits for"))
             })
     );
+    let warnings: Vec<&str> = p.plan.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        warnings.len(),
+        2,
+        "one for managers, one per ontology user entry: {warnings:#?}"
+    );
+    assert!(
+        warnings[0].contains("1 declared manager(s)"),
+        "{}",
+        warnings[0]
+    );
+    assert!(
+        warnings[1].contains("`ada@acme.com` as admin on ontology `O`"),
+        "{}",
+        warnings[1]
+    );
     snapshot("unsupported_by_provider", &p.plan);
+}
+
+#[test]
+fn the_key_user_is_never_removed_demoted_or_replaced() {
+    let caps = orgform::provider::encord::capabilities(Some("Key@Acme.com"));
+    let state = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: key@acme.com, role: member, type: internal }
+  - { email: bot@acme.com, role: member, type: internal }
+";
+    let removed = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: bot@acme.com, role: member, type: internal }
+";
+    let demoted = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: key@acme.com, role: collaborator, type: internal }
+  - { email: bot@acme.com, role: member, type: internal }
+";
+    let replaced = "
+users:
+  - { email: ada@acme.com, role: admin, type: internal }
+  - { email: key@acme.com, role: member, type: external }
+  - { email: bot@acme.com, role: member, type: internal }
+";
+    for manifests in [removed, demoted, replaced] {
+        let p = plan_with(CONFIG, state, manifests, caps.clone());
+        assert!(p.plan.changes.is_empty(), "{:#?}", p.plan.changes);
+        let blocked: Vec<(&str, String)> = p
+            .plan
+            .blocked
+            .iter()
+            .map(|b| (b.key.as_str(), b.rule.to_string()))
+            .collect();
+        assert_eq!(
+            blocked,
+            [("key@acme.com", "key-user-protected".to_string())]
+        );
+    }
+    // Without key_user: one warning, and nothing protects anyone.
+    let p = plan_with(
+        CONFIG,
+        state,
+        removed,
+        orgform::provider::encord::capabilities(None),
+    );
+    assert_eq!(actions(&p.plan).len(), 1);
+    let warned: Vec<String> = p.plan.warnings.iter().map(|w| w.rule.to_string()).collect();
+    assert_eq!(warned, ["key-user-protected"]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod apply_cli;
 mod cli_contract;
+mod encord_provider;
 mod export_ready;
 mod gitops;
 mod harness;

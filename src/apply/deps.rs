@@ -25,20 +25,18 @@ pub fn provides(op: &Op) -> Vec<String> {
         | SetFolderDescription { path, .. }
         | DeleteFolder { path, .. } => format!("folder:{path}"),
         RenameFolder { path, to } => format!("folder:{}", renamed_folder(path, to)),
-        // Until someone does it by hand, what needs it cannot happen either.
-        Manual { target, rename_to } => {
-            let new = rename_to.as_deref();
-            match target {
-                Target::User { email } => format!("user:{email}"),
-                Target::Group { name } => format!("group:{}", new.unwrap_or(name)),
-                Target::ProjectTag { name } => format!("tag:{}", new.unwrap_or(name)),
-                Target::Folder { path } => match new {
-                    Some(new) => format!("folder:{}", renamed_folder(path, new)),
-                    None => format!("folder:{path}"),
-                },
-                _ => return Vec::new(),
-            }
-        }
+        // Until someone renames it by hand, what needs the new name cannot happen
+        // either. Other manual steps (a role, a description) provide nothing: what needs
+        // a user whose arrival is manual is planned as a manual step itself.
+        Manual {
+            target,
+            rename_to: Some(new),
+        } => match target {
+            Target::Group { .. } => format!("group:{new}"),
+            Target::ProjectTag { .. } => format!("tag:{new}"),
+            Target::Folder { path } => format!("folder:{}", renamed_folder(path, new)),
+            _ => return Vec::new(),
+        },
         _ => return Vec::new(),
     };
     vec![id]

@@ -37,6 +37,8 @@ pub struct Args {
     /// of each change on stdout (the audit record), for CI.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub connection: super::provider::Connection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -53,6 +55,7 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         workspace,
         provider,
         against,
+        ..
     } = prepared;
     let options = Options {
         allow_destroy: args.allow_destroy,

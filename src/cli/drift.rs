@@ -19,6 +19,8 @@ pub struct Args {
     /// instead of the files here.
     #[arg(long, value_name = "REF")]
     pub git_ref: Option<String>,
+    #[command(flatten)]
+    pub connection: super::provider::Connection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

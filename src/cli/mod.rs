@@ -124,6 +124,19 @@ pub struct Globals {
     pub color_stdout: bool,
     /// Errors only on stderr (`-q`).
     pub quiet: bool,
+    /// How a network provider connects (`--concurrency`, `--stats`).
+    pub connection: crate::provider::encord::Settings,
+}
+
+impl Globals {
+    /// These settings, with a command's connection flags.
+    fn connected(&self, flags: &provider::Connection) -> Globals {
+        Globals {
+            dir: self.dir.clone(),
+            connection: flags.settings(),
+            ..*self
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
@@ -138,12 +151,13 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         color: decide(std::io::stderr().is_terminal()),
         color_stdout: decide(std::io::stdout().is_terminal()),
         quiet: cli.quiet,
+        connection: Default::default(),
     };
     match cli.command {
         Command::Validate(args) => validate::run(&globals, args),
-        Command::Plan(args) => plan::run(&globals, args),
-        Command::Apply(args) => apply::run(&globals, args),
-        Command::Drift(args) => drift::run(&globals, args),
+        Command::Plan(args) => plan::run(&globals.connected(&args.connection), args),
+        Command::Apply(args) => apply::run(&globals.connected(&args.connection), args),
+        Command::Drift(args) => drift::run(&globals.connected(&args.connection), args),
         Command::Diff(args) => diff::run(&globals, args),
         Command::Export(args) => export::run(&globals, args),
         Command::Schema(args) => schema::run(&globals, args),

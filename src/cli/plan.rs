@@ -35,6 +35,8 @@ pub struct Args {
     /// instead of the files here; the work tree is not touched.
     #[arg(long, value_name = "REF")]
     pub git_ref: Option<String>,
+    #[command(flatten)]
+    pub connection: super::provider::Connection,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -51,6 +53,8 @@ pub struct Prepared {
     /// The provider, described for people.
     pub against: String,
     pub provider: Box<dyn crate::provider::Provider>,
+    /// The provider reads only what the manifests declare (see [`Prepared::read_live`]).
+    partial: bool,
 }
 
 impl Prepared {
@@ -60,9 +64,17 @@ impl Prepared {
             .plan_against(live, self.provider.capabilities())
     }
 
-    /// Reads the whole live org (once per call: callers decide when).
+    /// Reads the live org (once per call: callers decide when): what the manifests
+    /// declare, and the rest of the org too when the plan needs it (SPEC §7.2).
     pub fn read_live(&mut self) -> anyhow::Result<crate::model::Org> {
-        self.provider.read().context("reading the live org")
+        let live = self.provider.read().context("reading the live org")?;
+        if !self.partial || !plan::needs_whole_org(&self.plan_against(&live)) {
+            return Ok(live);
+        }
+        self.partial = false;
+        self.provider
+            .read_rest(live)
+            .context("reading the access of every resource")
     }
 }
 
@@ -99,7 +111,8 @@ pub fn prepare_from(
             return Ok(None);
         }
     };
-    let provider = provider::open(&globals.dir, &workspace.repo.config, access, globals)?;
+    let mut provider = provider::open(&globals.dir, &workspace.repo.config, access, globals)?;
+    let partial = provider.set_read_scope(crate::provider::ReadScope::of(&workspace.desired));
     let against = provider.describe();
     // An apply that was interrupted may hold changes no new plan can see.
     if let Some(pending) = session::pending(provider.as_ref()) {
@@ -109,6 +122,7 @@ pub fn prepare_from(
         workspace,
         against,
         provider,
+        partial,
     }))
 }
 

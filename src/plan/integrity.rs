@@ -8,7 +8,7 @@
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Action, Danger, Kind, Op, Plan};
+use super::{Danger, Op, Plan};
 
 /// The member of a saved plan that holds its digest (left out of what is digested).
 const DIGEST: &str = "digest";
@@ -133,9 +133,6 @@ pub fn check(plan: &Plan) -> Result<(), String> {
                 c.danger, least
             )
             .to_lowercase());
-        }
-        if c.action == Action::Manual && c.kind == Kind::User {
-            return Err(format!("{what}: users have no manual changes"));
         }
         if let Some(why) = c.op_mismatch(&op) {
             return Err(format!("{what}: {why}"));

@@ -27,17 +27,41 @@ pub use order::enforce_deletion_limits;
 
 pub const FORMAT_VERSION: u32 = 1;
 
-/// What the connected platform API can do; what it cannot becomes a `manual` item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the connected platform API can do; what it cannot becomes a `manual` item
+/// (SPEC §7.1), and what it cannot read is a warning, never a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Change a user's org role in place (else remove + re-add).
+    /// Change a user's org role in place (else a manual step in the web app).
     pub change_org_role: bool,
-    /// Add and remove group managers.
+    /// Read, add and remove group managers (else live managers are unknown: declared
+    /// ones are one warning, and only a new group's managers are manual steps).
     pub group_managers: bool,
     /// Rename a project tag.
     pub rename_tag: bool,
-    /// Change a principal's role on a resource in place (else remove + re-add).
+    /// Change a project tag's description.
+    pub tag_description: bool,
+    /// Change a user's role on a Project or Dataset in place (else remove + re-add).
+    /// Groups' roles change in place either way (adding a group again sets its role).
     pub change_access_role: bool,
+    /// Add a workforce user to the org (else they arrive when added to a project or
+    /// dataset: a manual step, with what needs them).
+    pub add_workforce_user: bool,
+    /// Read and change individual users' access to Ontologies (else each declared entry
+    /// is a warning, and changes known to be needed are manual steps).
+    pub ontology_user_access: bool,
+    /// The user the provider acts as, which a plan never removes, demotes or replaces.
+    pub key_user: KeyUser,
+}
+
+/// Who the provider's credentials act as (SPEC §7.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyUser {
+    /// No user: the provider is not reached through a user's key (the sandbox).
+    NotApplicable,
+    /// A key acts as some user, but the configuration does not say which: plans warn.
+    Unknown,
+    /// `provider.key_user`, lower-case.
+    Known(String),
 }
 
 impl Capabilities {
@@ -45,7 +69,11 @@ impl Capabilities {
         change_org_role: true,
         group_managers: true,
         rename_tag: true,
+        tag_description: true,
         change_access_role: true,
+        add_workforce_user: true,
+        ontology_user_access: true,
+        key_user: KeyUser::NotApplicable,
     };
 }
 
@@ -513,6 +541,20 @@ impl Plan {
         }
         map
     }
+}
+
+/// Whether a plan computed from a read limited to the declared resources needs the
+/// whole org (SPEC §7.2): it removes or replaces a user, or deletes a group or a tag,
+/// so the admin rule, the restore of undeclared access and `impact` must see every
+/// resource's access and tag assignments.
+pub fn needs_whole_org(plan: &Plan) -> bool {
+    plan.changes.iter().any(|c| {
+        matches!(
+            (c.kind, c.action),
+            (Kind::User, Action::Delete | Action::Replace)
+                | (Kind::Group | Kind::ProjectTag, Action::Delete)
+        )
+    })
 }
 
 /// The JSON Schema of saved plans (`schemas/plan.schema.json`).

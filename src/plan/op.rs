@@ -273,6 +273,8 @@ pub enum BatchKey {
     RemoveGroupMembers(String),
     /// Users removed from one project (by hash).
     RemoveProjectUsers(String),
+    /// Users removed from one dataset (by hash).
+    RemoveDatasetUsers(String),
     /// Groups given one role on one resource.
     GrantGroups(ResourceKind, String, AccessRole),
 }
@@ -528,9 +530,11 @@ impl Op {
                 resource,
                 principal: Principal::User(_),
                 ..
-            } if resource.kind == ResourceKind::Project => {
-                Some(BatchKey::RemoveProjectUsers(resource.hash.clone()))
-            }
+            } => match resource.kind {
+                ResourceKind::Project => Some(BatchKey::RemoveProjectUsers(resource.hash.clone())),
+                ResourceKind::Dataset => Some(BatchKey::RemoveDatasetUsers(resource.hash.clone())),
+                ResourceKind::Ontology => None,
+            },
             Op::GrantAccess {
                 resource,
                 principal: Principal::Group(_),
@@ -1106,8 +1110,8 @@ mod tests {
     fn only_list_taking_calls_batch() {
         let keys: Vec<Option<BatchKey>> = every_op().iter().map(Op::batch_key).collect();
         let batched = keys.iter().filter(|k| k.is_some()).count();
-        // Member adds, member removals, a group grant; the user removal is on a dataset.
-        assert_eq!(batched, 3, "{keys:?}");
+        // Member adds, member removals, a group grant, a user removal from a dataset.
+        assert_eq!(batched, 4, "{keys:?}");
         let remove = |hash: &str, email: &str| Op::RemoveAccess {
             resource: ResourceId {
                 hash: hash.into(),

@@ -3,6 +3,7 @@
 //! implementing [`Provider`]: its errors say their class ([`ErrorClass`]), and apply
 //! decides what to do by the class, never by the message.
 
+pub mod encord;
 pub mod open;
 pub mod sandbox;
 
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::diagnostic::Rule;
-use crate::model::Org;
+use crate::model::{Desired, Org, ResourceKind};
 use crate::plan::{Capabilities, Op};
 
 /// What kind of failure a provider error is: it decides what apply does next.
@@ -80,6 +81,42 @@ pub enum BatchEvent {
 /// write; `Break` means stop (the journal could not be written).
 pub type BatchReport<'a> = dyn FnMut(BatchEvent) -> ControlFlow<()> + 'a;
 
+/// What the manifests need read beyond the org-wide objects: the access and tag
+/// assignments of the resources they declare (a network provider reads no more;
+/// SPEC §7.2 says when the whole org is needed after all).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    pub resources: Vec<ScopedResource>,
+}
+
+/// A declared resource, as the manifests name it, and what of it they manage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopedResource {
+    pub kind: ResourceKind,
+    pub name: Option<String>,
+    pub hash: Option<String>,
+    pub access: bool,
+    pub tags: bool,
+}
+
+impl ReadScope {
+    pub fn of(desired: &Desired) -> ReadScope {
+        ReadScope {
+            resources: desired
+                .resources
+                .iter()
+                .map(|r| ScopedResource {
+                    kind: r.kind,
+                    name: r.by.name.clone(),
+                    hash: r.by.hash.clone(),
+                    access: r.manages_access(),
+                    tags: r.tags.is_some(),
+                })
+                .collect(),
+        }
+    }
+}
+
 pub trait Provider {
     /// What the user is told they are planning against, e.g. `sandbox .orgform/sandbox.db`.
     fn describe(&self) -> String;
@@ -88,6 +125,17 @@ pub trait Provider {
     fn capabilities(&self) -> Capabilities;
     /// The whole live org as one snapshot.
     fn read(&mut self) -> Result<Org, ProviderError>;
+    /// Limits what [`read`](Provider::read) fetches of resources to `scope`; returns
+    /// whether reads are partial from now on. Providers that read everything cheaply
+    /// ignore it (the default).
+    fn set_read_scope(&mut self, _scope: ReadScope) -> bool {
+        false
+    }
+    /// Completes a snapshot read within the scope with the access and tag assignments of
+    /// every resource (SPEC §7.2), and reads the whole org from then on.
+    fn read_rest(&mut self, partial: Org) -> Result<Org, ProviderError> {
+        Ok(partial)
+    }
     /// Performs one operation.
     fn apply(&mut self, op: &Op) -> Result<(), ProviderError>;
     /// Performs operations that share one [`Op::batch_key`] (one list-taking API call

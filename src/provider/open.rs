@@ -30,6 +30,7 @@ pub fn open(
     config: &Config,
     access: Access,
     color: bool,
+    connection: &crate::provider::encord::Settings,
     say: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Box<dyn Provider>> {
     match config.provider.kind {
@@ -55,9 +56,10 @@ pub fn open(
                 access,
             )?))
         }
-        ProviderKind::Encord => bail!(
-            "the `encord` provider is not available in this version of orgform yet; use `provider: {{ kind: sandbox }}`"
-        ),
+        ProviderKind::Encord => Ok(Box::new(crate::provider::encord::open(
+            &config.provider,
+            connection,
+        )?)),
     }
 }
 

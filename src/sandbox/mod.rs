@@ -1,7 +1,7 @@
 //! The embedded sandbox org: its SQLite store and how it is created from a state file.
 
 pub mod layout;
-pub mod openssh;
+pub use crate::encord::openssh;
 pub mod server;
 pub mod store;
 

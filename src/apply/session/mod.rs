@@ -64,6 +64,9 @@ pub struct Session {
     state: PathBuf,
     /// The provider, described for people.
     against: String,
+    /// The provider reads only what the manifests declare until asked for the rest
+    /// (see [`Session::read_live`]).
+    partial: bool,
 }
 
 /// A refused apply, with the audit record written for it.
@@ -161,15 +164,17 @@ pub fn pending(provider: &dyn Provider) -> Option<Pending> {
 }
 
 impl Session {
-    pub fn new(workspace: Workspace, provider: Box<dyn Provider>, options: Options) -> Self {
+    pub fn new(workspace: Workspace, mut provider: Box<dyn Provider>, options: Options) -> Self {
         let state = super::state::dir(&provider.identity());
         let against = provider.describe();
+        let partial = provider.set_read_scope(crate::provider::ReadScope::of(&workspace.desired));
         Session {
             workspace,
             provider,
             options,
             state,
             against,
+            partial,
         }
     }
 
@@ -233,19 +238,18 @@ impl Session {
             };
             return Err(self.refuse(refusal, plan));
         }
+        // The plan as far as it is known before the live org is read.
+        let known = match (&saved, &input) {
+            (Some(plan), _) => plan.clone(),
+            (None, Input::Confirmed(plan)) => (**plan).clone(),
+            _ => Plan::default(),
+        };
         let lock = match ApplyLock::acquire(&lock::path(&self.state), "apply") {
             Ok(lock) => lock,
-            Err(e) => {
-                let plan = match (&saved, &input) {
-                    (Some(plan), _) => plan.clone(),
-                    (None, Input::Confirmed(plan)) => (**plan).clone(),
-                    _ => Plan::default(),
-                };
-                return Err(self.refuse(Refusal::Locked(e), &plan));
-            }
+            Err(e) => return Err(self.refuse(Refusal::Locked(e), &known)),
         };
         // The one read of the live org that every change is judged against.
-        let live = self.read_live(saved.as_ref().unwrap_or(&Plan::default()))?;
+        let live = self.read_live(&known)?;
         let from_file = saved.is_some();
         let plan = match (saved, input) {
             (Some(plan), _) => plan,
@@ -329,8 +333,22 @@ impl Session {
             .plan_against(live, self.provider.capabilities())
     }
 
+    /// Reads the live org: what the manifests declare, and the rest of the org too when
+    /// `plan` (or a plan made now) removes users or deletes groups or tags (SPEC §7.2),
+    /// so the admin checks see every resource.
     fn read_live(&mut self, plan: &Plan) -> Result<Org, Box<Refused>> {
-        match self.provider.read() {
+        let read = self.provider.read().and_then(|live| {
+            let needs_rest = self.partial
+                && (plan::needs_whole_org(plan)
+                    || plan::needs_whole_org(&self.plan_against(&live)));
+            if needs_rest {
+                self.partial = false;
+                self.provider.read_rest(live)
+            } else {
+                Ok(live)
+            }
+        });
+        match read {
             Ok(org) => Ok(org),
             Err(e) => {
                 let refusal = Refusal::Unreadable {

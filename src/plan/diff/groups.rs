@@ -64,7 +64,7 @@ impl<'a> Planner<'a> {
                     description: want.description.clone(),
                 };
                 self.changes.push(Change::from_op(op, Danger::Safe));
-                self.memberships(name, &Default::default(), &Default::default(), want);
+                self.memberships(name, &Default::default(), &Default::default(), want, true);
                 continue;
             };
             claimed.insert(live_name.clone());
@@ -85,8 +85,9 @@ impl<'a> Planner<'a> {
                 };
                 self.changes.push(Change::from_op(op, Danger::Safe));
             }
-            self.memberships(name, &have.members, &have.managers, want);
+            self.memberships(name, &have.members, &have.managers, want, false);
         }
+        self.warn_unverified_managers();
         // Groups claimed through an ambiguous rename stay as they are.
         for (name, have) in &self.live.groups {
             if claimed.contains(name) {
@@ -138,19 +139,26 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Member and manager changes of one group (named as after the plan).
+    /// Member and manager changes of one group (named as after the plan); `created`
+    /// when this plan creates the group.
     pub(super) fn memberships(
         &mut self,
         group: &str,
         live_members: &BTreeSet<String>,
         live_managers: &BTreeSet<String>,
         want: &crate::model::Group,
+        created: bool,
     ) {
         let live_list = |manager: bool| if manager { live_managers } else { live_members };
         for (is_manager, have, wanted) in [
             (false, live_members, &want.members),
             (true, live_managers, &want.managers),
         ] {
+            if is_manager && !created && !self.caps.group_managers {
+                // Live managers cannot be read: nothing to compare, never a change.
+                self.unverified_managers += wanted.len();
+                continue;
+            }
             let have: BTreeSet<&String> = have
                 .iter()
                 .filter(|e| !self.removed_users.contains(*e))
@@ -200,6 +208,21 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// One warning per run for the declared managers the provider cannot read.
+    fn warn_unverified_managers(&mut self) {
+        if self.unverified_managers == 0 {
+            return;
+        }
+        self.warn(
+            Rule::UnsupportedByProvider,
+            format!(
+                "the API cannot read group managers: {} declared manager(s) of existing groups are not checked and never changed; check them in the web app (My organisation → Settings → Groups → Edit)",
+                self.unverified_managers
+            ),
+            None,
+        );
+    }
+
     /// Whether a user will be in the org once the plan's user changes are made.
     pub(super) fn user_exists_after(&self, email: &str) -> bool {
         // A declared unmanaged user is never created (see `unmanaged`).
@@ -226,13 +249,20 @@ impl<'a> Planner<'a> {
         );
     }
 
-    /// Managers have no public API: without it their changes are manual steps.
+    /// Managers have no public API: without it their changes are manual steps. So is
+    /// adding someone whose own arrival in the org is a manual step.
     pub(super) fn membership_change(
         &self,
         target: Target,
         action: Action,
         danger: Danger,
     ) -> Change {
+        if let Target::GroupMember { email, .. } | Target::GroupManager { email, .. } = &target
+            && self.manual_users.contains(email)
+        {
+            let email = email.clone();
+            return self.waits_for_user(target, email);
+        }
         if let Target::GroupManager { group, email } = &target
             && !self.caps.group_managers
         {
@@ -253,6 +283,20 @@ impl<'a> Planner<'a> {
                 ));
         }
         Change::new(target, action, danger)
+    }
+
+    /// A change that needs a user whose arrival is a manual step: manual too, done by
+    /// the first plan after they have joined.
+    pub(super) fn waits_for_user(&self, target: Target, email: String) -> Change {
+        let op = Op::Manual {
+            target,
+            rename_to: None,
+        };
+        Change::from_op(op, Danger::Safe)
+            .rule(Rule::UnsupportedByProvider)
+            .note(format!(
+                "waits for `{email}` to join the org (a manual step above); the first apply after they have joined makes it"
+            ))
     }
 
     /// An ambiguous rename (blocked): the declared name may not be referenced, and the

@@ -42,8 +42,9 @@ pub fn plan(
     sources: &Sources,
 ) -> Plan {
     let mut held = Held::default();
+    protect_key_user(&caps, live, &mut held);
     let p = 'plan: loop {
-        let mut p = Planner::new(desired, live, policy, caps, sources, held);
+        let mut p = Planner::new(desired, live, policy, caps.clone(), sources, held);
         p.run();
         sort_for_apply(&mut p.changes);
         // Holding a change back can expose another that takes the same admin away
@@ -98,6 +99,24 @@ pub fn plan(
     }
 }
 
+/// The key's own user (SPEC §7.5) is kept like a user whose removal a platform rule
+/// refuses: never removed nor replaced (a demotion is refused where roles change).
+fn protect_key_user(caps: &Capabilities, live: &Org, held: &mut Held) {
+    if let super::KeyUser::Known(email) = &caps.key_user
+        && live.users.contains_key(email)
+    {
+        held.users.insert(
+            email.clone(),
+            (
+                Rule::KeyUserProtected,
+                format!(
+                    "`{email}` is provider.key_user, the user orgform's key acts as: a plan never removes or replaces it. Keep it in `users:` as it is, or change it in the web app with another admin's account"
+                ),
+            ),
+        );
+    }
+}
+
 /// Live users and groups a plan must keep, with why (the blocked item's rule and
 /// message). Grows while planning; never shrinks.
 #[derive(Debug, Default)]
@@ -121,6 +140,11 @@ struct Planner<'a> {
     /// Users removed and re-added (type change): where orgform does not manage their
     /// memberships or access, the plan restores them.
     replaced_users: BTreeSet<String>,
+    /// Users whose invitation is a manual step (the API cannot add them): what needs
+    /// them is a manual step too.
+    manual_users: BTreeSet<String>,
+    /// Declared managers of existing groups the provider cannot read (one warning).
+    unverified_managers: usize,
     /// Live group name → its name after the plan (`None`: deleted).
     group_map: BTreeMap<String, Option<String>>,
     /// Ambiguous renames (blocked): the declared names, which nothing may reference,
@@ -183,6 +207,8 @@ impl<'a> Planner<'a> {
             warnings: Vec::new(),
             removed_users: BTreeSet::new(),
             replaced_users: BTreeSet::new(),
+            manual_users: BTreeSet::new(),
+            unverified_managers: 0,
             group_map: BTreeMap::new(),
             blocked_names: BTreeSet::new(),
             frozen_names: BTreeSet::new(),
@@ -194,6 +220,13 @@ impl<'a> Planner<'a> {
     }
 
     fn run(&mut self) {
+        if self.caps.key_user == super::KeyUser::Unknown {
+            self.warn(
+                Rule::KeyUserProtected,
+                "provider.key_user is not set: orgform cannot tell which user its key acts as, so nothing keeps a plan from removing or demoting it. Set `key_user: EMAIL` under `provider:` in orgform.yaml".to_string(),
+                None,
+            );
+        }
         self.index_resources();
         self.users();
         self.groups();

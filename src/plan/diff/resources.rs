@@ -334,10 +334,24 @@ impl<'a> Planner<'a> {
             principal: who.clone(),
             role: role.into(),
         };
+        // Users on Ontologies cannot be read or written by some providers (SPEC §7.1).
+        let hidden_users = res.kind == ResourceKind::Ontology && !self.caps.ontology_user_access;
+        let unobservable = move |who: &Principal| hidden_users && matches!(who, Principal::User(_));
         for (who, role) in want {
             if matches!(who, Principal::Group(g) if self.blocked_names.contains(&(Kind::Group, g.clone())))
             {
                 continue; // its rename is blocked; the blocked item says why
+            }
+            if let Principal::User(email) = who
+                && self.manual_users.contains(email)
+            {
+                let change = self.waits_for_user(target(who), email.clone());
+                self.changes.push(change);
+                continue;
+            }
+            if unobservable(who) {
+                self.ontology_user_entry(res, who, (*role).into());
+                continue;
             }
             let exists = match who {
                 Principal::User(e) => self.user_exists_after(e),
@@ -360,13 +374,17 @@ impl<'a> Planner<'a> {
                     .changes
                     .push(Change::from_op(grant(who, *role), Danger::Safe)),
                 Some(old) if old != role => {
-                    let danger = if lower(*role, *old) || !self.caps.change_access_role {
+                    // A user's role is replaced where it cannot change in place; adding a
+                    // group again sets its role.
+                    let in_place =
+                        self.caps.change_access_role || matches!(who, Principal::Group(_));
+                    let danger = if lower(*role, *old) || !in_place {
                         Danger::Disruptive
                     } else {
                         Danger::Safe
                     };
                     let (principal, from, to) = (who.clone(), (*old).into(), (*role).into());
-                    let change = if self.caps.change_access_role {
+                    let change = if in_place {
                         let op = Op::SetAccessRole {
                             resource: resource(),
                             principal,
@@ -405,7 +423,7 @@ impl<'a> Planner<'a> {
             return;
         }
         for (who, role) in have {
-            if want.contains_key(who) {
+            if want.contains_key(who) || unobservable(who) {
                 continue;
             }
             let unmanaged = match who {
@@ -424,5 +442,45 @@ impl<'a> Planner<'a> {
                 self.changes.push(Change::from_op(op, Danger::Disruptive));
             }
         }
+    }
+
+    /// A declared user entry on an Ontology the provider cannot observe: a manual step
+    /// when the plan makes the user (so they certainly lack it), else a warning.
+    fn ontology_user_entry(&mut self, res: &Resolved, who: &Principal, role: AccessRole) {
+        let Principal::User(email) = who else {
+            return;
+        };
+        let arrives = !self.live.users.contains_key(email) || self.replaced_users.contains(email);
+        let steps = format!(
+            "in the web app, My organisation → Settings → Users → User details of `{email}` → Ontologies → Assign to `{}` as {role}",
+            res.label
+        );
+        if arrives {
+            let op = Op::Manual {
+                target: Target::Access {
+                    resource_kind: res.kind,
+                    resource: res.hash.clone(),
+                    title: res.label.clone(),
+                    principal: who.clone(),
+                },
+                rename_to: None,
+            };
+            self.changes.push(
+                Change::from_op(op, Danger::Safe)
+                    .rule(Rule::UnsupportedByProvider)
+                    .note(format!(
+                        "the API cannot give a user access to an ontology: {steps}"
+                    )),
+            );
+            return;
+        }
+        self.warnings.push(crate::plan::Warning {
+            rule: Rule::UnsupportedByProvider,
+            message: format!(
+                "the API cannot read users' access to ontologies: `{email}` as {role} on ontology `{}` is not checked and never changed; if it is missing: {steps}",
+                res.label
+            ),
+            origin: None,
+        });
     }
 }

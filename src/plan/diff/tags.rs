@@ -60,12 +60,24 @@ impl<'a> Planner<'a> {
             }
             let have = &self.live.project_tags[&live_name];
             if have.description != want.description {
-                let op = Op::SetTagDescription {
-                    name: name.clone(),
-                    from: have.description.clone(),
-                    to: want.description.clone(),
+                let change = if self.caps.tag_description {
+                    let op = Op::SetTagDescription {
+                        name: name.clone(),
+                        from: have.description.clone(),
+                        to: want.description.clone(),
+                    };
+                    Change::from_op(op, Danger::Safe)
+                } else {
+                    let op = Op::Manual {
+                        target: Target::ProjectTag { name: name.clone() },
+                        rename_to: None,
+                    };
+                    Change::from_op(op, Danger::Safe).rule(Rule::UnsupportedByProvider).note(format!(
+                        "the API cannot change a tag's description: in the web app, My organisation → Settings → Project tags, edit `{live_name}` and set its description to {:?} (now {:?})",
+                        want.description, have.description
+                    ))
                 };
-                self.changes.push(Change::from_op(op, Danger::Safe));
+                self.changes.push(change);
             }
         }
         for (name, have) in &self.live.project_tags {

@@ -2,7 +2,7 @@
 
 use crate::diagnostic::Rule;
 use crate::model::{OrgRole, Principal, UserType};
-use crate::plan::{Change, Danger, Kind, Op};
+use crate::plan::{Change, Danger, KeyUser, Kind, Op, Target};
 
 use super::{Planner, footprint_note};
 
@@ -22,6 +22,20 @@ impl<'a> Planner<'a> {
                         Rule::AdminMustBeInternal,
                         format!("`{email}` would be an admin of type {}; only internal users can be admins", want.user_type),
                     );
+                    continue;
+                }
+                if want.user_type == UserType::Workforce && !self.caps.add_workforce_user {
+                    self.manual_users.insert(email.clone());
+                    let op = Op::Manual {
+                        target: Target::User {
+                            email: email.clone(),
+                        },
+                        rename_to: None,
+                    };
+                    self.changes.push(Change::from_op(op, Danger::Safe).rule(Rule::UnsupportedByProvider).note(format!(
+                        "the API cannot add a workforce user: they join the org when a workforce manager adds them to a project or dataset in the web app (My organisation → Settings → Users → User details → Assign to); then `orgform plan` sets their role ({}) and memberships",
+                        want.role
+                    )));
                     continue;
                 }
                 self.changes.push(Change::from_op(
@@ -69,10 +83,24 @@ impl<'a> Planner<'a> {
                 );
                 continue;
             }
-            if (type_changes || !self.caps.change_org_role) && self.keep_held_user(email) {
+            // Anything but a promotion takes something away.
+            let lowered = role_changes && want.role.rank() <= have.role.rank();
+            if lowered && self.caps.key_user == KeyUser::Known(email.clone()) {
+                self.block(
+                    Kind::User,
+                    email,
+                    Rule::KeyUserProtected,
+                    format!(
+                        "`{email}` is provider.key_user, the user orgform's key acts as: a plan never demotes it (wanted {}). Declare `role: {}`, or change it in the web app with another admin's account",
+                        want.role, have.role
+                    ),
+                );
                 continue;
             }
-            let change = if type_changes || !self.caps.change_org_role {
+            if type_changes && self.keep_held_user(email) {
+                continue;
+            }
+            let change = if type_changes {
                 // The platform re-adds the user: memberships and access are dropped.
                 self.removed_users.insert(email.clone());
                 self.replaced_users.insert(email.clone());
@@ -84,19 +112,28 @@ impl<'a> Planner<'a> {
                     user_type: want.user_type,
                 };
                 Change::from_op(op, Danger::Destructive)
-                    .rule(if type_changes {
-                        Rule::UserTypeChange
-                    } else {
-                        Rule::UnsupportedByProvider
-                    })
-                    .note(if type_changes {
-                        "removed and re-added with the new type: drops their group memberships and resource access; the declared ones are added back"
-                    } else {
-                        "the platform API cannot change a role: removed and re-added; declared memberships and access are added back"
-                    })
+                    .rule(Rule::UserTypeChange)
+                    .note("removed and re-added with the new type: drops their group memberships and resource access; the declared ones are added back")
+            } else if !self.caps.change_org_role {
+                let op = Op::Manual {
+                    target: Target::User {
+                        email: email.clone(),
+                    },
+                    rename_to: None,
+                };
+                let danger = if lowered {
+                    Danger::Disruptive
+                } else {
+                    Danger::Safe
+                };
+                Change::from_op(op, danger)
+                    .rule(Rule::UnsupportedByProvider)
+                    .note(format!(
+                        "the API cannot change an org role ({} → {}): in the web app, My organisation → Settings → Users, search for `{email}`, open the user role dropdown and select {}",
+                        have.role, want.role, want.role
+                    ))
             } else {
-                // Anything but a promotion takes something away (member ↔ workforce manager too).
-                let danger = if want.role.rank() <= have.role.rank() {
+                let danger = if lowered {
                     Danger::Disruptive
                 } else {
                     Danger::Safe

@@ -20,7 +20,7 @@ pub mod pages;
 mod permissions;
 mod resources;
 pub mod routes;
-pub mod signature;
+pub use crate::encord::signature;
 mod storage;
 
 use std::collections::HashMap;

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 
-use crate::sandbox::openssh::{hex, key_id};
+use super::openssh::{hex, key_id};
 
 /// The label of Encord's signature in `Signature-Input` and `Signature`.
 const LABEL: &str = "encord-sig";
