@@ -6,7 +6,6 @@ use std::path::Path;
 use crate::config::Config;
 use crate::provider::Provider;
 use crate::provider::encord;
-pub use crate::provider::open::SANDBOX_STATE;
 use crate::sandbox::store::Access;
 
 /// Opens the configured org (see [`crate::provider::open::open`]).

@@ -93,23 +93,13 @@ fn open_store(globals: &Globals) -> anyhow::Result<(crate::sandbox::store::Store
             "orgform.yaml's provider is `encord`, not `sandbox`: `orgform sandbox` works on the sandbox org only"
         );
     }
-    let path = globals.dir.join(&repo.config.provider.path);
-    if !path.exists() {
-        let state = globals.dir.join(provider::SANDBOX_STATE);
-        if !state.is_file() {
-            bail!(
-                "no sandbox org at {}: run `orgform sandbox init` (or put a {} beside orgform.yaml)",
-                repo.config.provider.path,
-                provider::SANDBOX_STATE
-            );
-        }
-        provider::create_sandbox(&path, Some(&state), globals.color)?;
-        eprintln!(
-            "Created the sandbox org {} from {}.",
-            repo.config.provider.path,
-            provider::SANDBOX_STATE
-        );
-    }
+    let quiet = globals.quiet;
+    let path =
+        crate::provider::open::sandbox_path(&globals.dir, &repo.config, globals.color, &mut |m| {
+            if !quiet {
+                eprintln!("{m}")
+            }
+        })?;
     Ok((
         crate::sandbox::store::Store::open(&path)?,
         repo.config.provider.path.clone(),

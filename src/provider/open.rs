@@ -35,21 +35,7 @@ pub fn open(
 ) -> anyhow::Result<Box<dyn Provider>> {
     match config.provider.kind {
         ProviderKind::Sandbox => {
-            let path = root.join(&config.provider.path);
-            if !path.exists() {
-                let state = root.join(SANDBOX_STATE);
-                if !state.is_file() {
-                    bail!(
-                        "no sandbox org at {}: run `orgform sandbox init` (or put a {SANDBOX_STATE} beside {CONFIG_FILE})",
-                        config.provider.path
-                    );
-                }
-                create_sandbox(&path, Some(&state), color, say)?;
-                say(&format!(
-                    "Created the sandbox org {} from {SANDBOX_STATE}.",
-                    config.provider.path
-                ));
-            }
+            let path = sandbox_path(root, config, color, say)?;
             Ok(Box::new(SandboxProvider::open(
                 &path,
                 &config.provider.path,
@@ -61,6 +47,32 @@ pub fn open(
             connection,
         )?)),
     }
+}
+
+/// The configured sandbox file, created from `sandbox.yaml` beside `orgform.yaml` when
+/// there is none yet (the only way besides `sandbox init` that a store is created).
+pub fn sandbox_path(
+    root: &Path,
+    config: &Config,
+    color: bool,
+    say: &mut dyn FnMut(&str),
+) -> anyhow::Result<PathBuf> {
+    let path = root.join(&config.provider.path);
+    if !path.exists() {
+        let state = root.join(SANDBOX_STATE);
+        if !state.is_file() {
+            bail!(
+                "no sandbox org at {}: run `orgform sandbox init` (or put a {SANDBOX_STATE} beside {CONFIG_FILE})",
+                config.provider.path
+            );
+        }
+        create_sandbox(&path, Some(&state), color, say)?;
+        say(&format!(
+            "Created the sandbox org {} from {SANDBOX_STATE}.",
+            config.provider.path
+        ));
+    }
+    Ok(path)
 }
 
 /// Creates a sandbox store at `path` from a state file (or with just the default admin),
