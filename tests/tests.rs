@@ -19,6 +19,7 @@ mod safety_properties;
 mod sandbox_serve;
 mod sandbox_store;
 mod schemas;
+mod synth_org;
 mod util;
 mod validate_output;
 mod validate_rules;
