@@ -3,6 +3,7 @@
 mod apply_cli;
 mod cli_contract;
 mod export_ready;
+mod fuzz;
 mod gitops;
 mod harness;
 mod malformed;

@@ -292,7 +292,8 @@ fn declared(s: &Sizes) -> Org {
             }
             Project {
                 name: format!("Project {p:05}"),
-                hash: format!("p-{p:05}"),
+                // UUID-shaped, as Encord's SDK expects.
+                hash: format!("00000001-0000-4000-8000-{p:012}"),
                 tags,
                 access,
             }

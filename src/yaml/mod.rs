@@ -82,24 +82,35 @@ pub fn parse(text: &str, file: FileId) -> Result<Option<Node>, Diagnostic> {
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| scan_error(&e, file))?;
+        let (event, span) = next.map_err(|e| scan_error(&e, file, text))?;
         builder.event(event, span)?;
     }
     Ok(builder.root)
 }
 
-fn scan_error(e: &ScanError, file: FileId) -> Diagnostic {
+fn scan_error(e: &ScanError, file: FileId, text: &str) -> Diagnostic {
     let m = e.marker();
-    let mut d =
-        Diagnostic::error(Rule::YamlSyntax, format!("invalid YAML: {}", e.info())).at(Origin {
-            file,
-            line: m.line() as u32,
-            column: m.col() as u32 + 1,
-        });
+    let (line, column) = within(text, m.line(), m.col() + 1);
+    let mut d = Diagnostic::error(Rule::YamlSyntax, format!("invalid YAML: {}", e.info()))
+        .at(Origin { file, line, column });
     if e.info().contains("tab") {
         d = d.help("YAML indentation must use spaces, not tabs");
     }
     d
+}
+
+/// The place (1-based line and column) moved inside `text`: the parser marks an error
+/// at the end of a file that lacks a final newline on the line after the last.
+fn within(text: &str, line: usize, column: usize) -> (u32, u32) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len();
+    if line > last {
+        let chars = lines[last - 1].chars().count();
+        return (last as u32, chars as u32 + 1);
+    }
+    let line = line.max(1);
+    let chars = lines[line - 1].chars().count();
+    (line as u32, column.clamp(1, chars + 1) as u32)
 }
 
 enum Open {
