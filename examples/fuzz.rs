@@ -35,10 +35,18 @@ fn main() -> ExitCode {
             println!("nothing found: {tally}");
             ExitCode::SUCCESS
         }
-        Err((reason, input)) => {
+        Err(found) => {
+            let harness::Found {
+                reason,
+                input,
+                tally,
+            } = *found;
             let out =
                 std::env::var("ORGFORM_FUZZ_OUT").unwrap_or_else(|_| "target/fuzz-failure".into());
-            println!("FOUND (seed {seed}): {reason}\n{}", input.show());
+            println!(
+                "FOUND (seed {seed}) after {tally}: {reason}\n{}",
+                input.show()
+            );
             match input.write(std::path::Path::new(&out)) {
                 Ok(()) => println!("the input is in {out}"),
                 Err(e) => println!("could not write the input to {out}: {e}"),

@@ -986,9 +986,16 @@ fn apply(
     Ok(plan.changes.len())
 }
 
+/// A failing input, shrunk, and how far the run had come.
+pub struct Found {
+    pub reason: String,
+    pub input: Input,
+    pub tally: Tally,
+}
+
 /// Runs recipes for `duration` (at least `min_cases`), from `seed`. On a failure,
 /// the shrunk input and the reason.
-pub fn run(duration: Duration, min_cases: u32, seed: u64) -> Result<Tally, (String, Input)> {
+pub fn run(duration: Duration, min_cases: u32, seed: u64) -> Result<Tally, Box<Found>> {
     let start = Instant::now();
     let mut tally = Tally::default();
     let mut round = 0u64;
@@ -1015,14 +1022,18 @@ pub fn run(duration: Duration, min_cases: u32, seed: u64) -> Result<Tally, (Stri
         });
         tally.merge(&counts.borrow());
         round += 1;
-        match result {
-            Ok(()) => {}
-            Err(TestError::Fail(reason, recipe)) => {
-                return Err((reason.to_string(), build(&recipe)));
-            }
-            Err(TestError::Abort(reason)) => {
-                return Err((reason.to_string(), build(&Recipe::plain())));
-            }
+        let failure = match result {
+            Ok(()) => None,
+            Err(TestError::Fail(reason, recipe)) => Some((reason.to_string(), build(&recipe))),
+            Err(TestError::Abort(reason)) => Some((reason.to_string(), build(&Recipe::plain()))),
+        };
+        if let Some((reason, input)) = failure {
+            tally.elapsed = start.elapsed();
+            return Err(Box::new(Found {
+                reason,
+                input,
+                tally,
+            }));
         }
     }
     tally.elapsed = start.elapsed();

@@ -20,7 +20,8 @@ fn mutated_orgs_load_validate_and_plan_without_surprises() {
                 "{tally}"
             );
         }
-        Err((reason, input)) => {
+        Err(found) => {
+            let (reason, input, tally) = (found.reason, found.input, found.tally);
             // Kept for `orgform -C DIR plan`.
             let kept = tempfile::Builder::new()
                 .prefix("orgform-fuzz-")
@@ -30,7 +31,7 @@ fn mutated_orgs_load_validate_and_plan_without_surprises() {
                 Ok(Ok(dir)) => format!("the input is in {}", dir.display()),
                 _ => "the input could not be saved".to_string(),
             };
-            panic!("{reason}\n{place}\n{}", input.show())
+            panic!("after {tally}: {reason}\n{place}\n{}", input.show())
         }
     }
 }
@@ -57,4 +58,30 @@ fn a_syntax_error_at_the_end_of_a_file_without_newline_points_inside_it() {
         first_diagnostic(b"organization: {"),
         ("yaml-syntax".to_string(), 1, 16)
     );
+}
+
+/// Found by the fuzz run: a `policy.unmanaged` pattern like `*@vendor.io` against an
+/// email holding a character of several bytes panicked (a string cut inside it).
+#[test]
+fn unmanaged_patterns_read_emails_with_any_characters() {
+    let repo = crate::util::TempRepo::new();
+    repo.write(
+        "orgform.yaml",
+        "manifests: org/\npolicy:\n  unmanaged: { users: [\"*@vendor.io\"] }\n",
+    );
+    repo.write(
+        "org/people.yaml",
+        "users:\n  - { email: admin@acme.com, role: admin, type: internal }\n  - { email: \"newhire😀@acme.com\", role: member, type: internal }\n",
+    );
+    // `orgform` fails the test on a panic; the email is judged, not crashed on.
+    let run = crate::util::orgform(repo.path(), &["validate", "--format", "json"]);
+    let json = run.json();
+    let rules: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["rule"].as_str())
+        .collect();
+    assert_eq!(run.code, 1, "{rules:?}");
+    assert!(rules.contains(&"email-invalid"), "{rules:?}");
 }

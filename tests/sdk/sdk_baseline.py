@@ -10,7 +10,7 @@ ontologies and their groups.
 
 Usage:
   python tests/sdk/sdk_baseline.py PATH/TO/orgform ORG_DIR [--admin EMAIL] [--latency MS]
-                                   [--page-size-max N] [--json]
+                                   [--page-size-max N] [--json] [--check]
 
 ORG_DIR is an org repository with a sandbox org (created from ORG_DIR/sandbox.yaml when
 missing), e.g. one written by `cargo run --example synth_org`. The script registers a key
@@ -18,7 +18,8 @@ for the org admin (default user00000@acme.com, the synthetic org's admin), serve
 sandbox on loopback, reads, stops the server, and counts the calls from the server's
 request log (one stderr line per request). It prints the wall time of the reads, the
 calls in total and per endpoint (ids shown as {id}), and how many objects it read;
-`--json` prints the same as one JSON object.
+`--json` prints the same as one JSON object. `--check` compares what was read with
+ORG_DIR/sandbox.yaml (for a sandbox fresh from it) and exits 1 when anything is missing.
 """
 
 import argparse
@@ -80,6 +81,33 @@ def read_org(client):
     return n
 
 
+def expected_from_state(path):
+    """What a sandbox created from the state file holds, counted as read_org counts."""
+    import yaml
+
+    state = yaml.safe_load(path.read_text()) or {}
+
+    def folders(entries):
+        return sum(1 + folders(f.get("folders")) for f in entries or [])
+
+    projects = state.get("projects") or []
+    datasets = state.get("datasets") or []
+    ontologies = state.get("ontologies") or []
+    n = Counter()
+    n["users"] = len(state.get("users") or [])
+    n["groups"] = len(state.get("groups") or [])
+    n["group members"] = sum(len(g.get("members") or []) for g in state.get("groups") or [])
+    n["tags"] = len(state.get("project_tags") or [])
+    n["metadata keys"] = len(state.get("metadata_schema") or {})
+    n["folders"] = folders(state.get("folders"))
+    n["projects"] = len(projects)
+    n["datasets"] = len(datasets)
+    n["ontologies"] = len(ontologies)
+    n["access"] = sum(len(r.get("access") or []) for r in projects + datasets + ontologies)
+    n["tag assignments"] = sum(len(p.get("tags") or []) for p in projects)
+    return n
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("orgform")
@@ -88,6 +116,7 @@ def main():
     parser.add_argument("--latency", type=int, default=0, help="ms the server adds to each answer")
     parser.add_argument("--page-size-max", type=int, help="the server's largest page")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--check", action="store_true", help="compare with ORG_DIR/sandbox.yaml")
     args = parser.parse_args()
     repo = args.org_dir.resolve()
 
@@ -126,6 +155,12 @@ def main():
         if m:
             calls[f"{m.group(1)} {ID.sub('/{id}', m.group(2))}"] += 1
     total = sum(calls.values())
+    if args.check:
+        want = expected_from_state(repo / "sandbox.yaml")
+        missing = {k: (counts[k], v) for k, v in want.items() if counts[k] != v}
+        if missing:
+            sys.exit("read differs from sandbox.yaml (read, expected): "
+                     + ", ".join(f"{k} {a} != {b}" for k, (a, b) in missing.items()))
     if args.json:
         print(json.dumps({"wall_seconds": wall, "calls": total, "calls_per_endpoint": dict(calls),
                           "read": dict(counts), "latency_ms": args.latency}))
