@@ -85,3 +85,16 @@ fn unmanaged_patterns_read_emails_with_any_characters() {
     assert_eq!(run.code, 1, "{rules:?}");
     assert!(rules.contains(&"email-invalid"), "{rules:?}");
 }
+
+/// Found by the fuzz run: an email that lower-cases into a combining character (`İ`)
+/// validated, then the store refused it at apply time. Validate now says so first.
+#[test]
+fn an_email_that_changes_when_lower_cased_is_refused_by_validate() {
+    assert_eq!(
+        first_diagnostic(
+            "users:\n  - { email: admin@acme.com, role: admin, type: internal }\n  - { email: \"İuser@acme.com\", role: member, type: internal }\n"
+                .as_bytes()
+        ),
+        ("email-invalid".to_string(), 3, 14)
+    );
+}
