@@ -98,3 +98,13 @@ fn an_email_that_changes_when_lower_cased_is_refused_by_validate() {
         ("email-invalid".to_string(), 3, 14)
     );
 }
+
+/// Found by the fuzz run: YAML reads a lone carriage return as a line break, the
+/// diagnostics' line numbers did not, so every problem after one was a line off.
+#[test]
+fn a_lone_carriage_return_is_a_line_break_for_diagnostics_too() {
+    assert_eq!(
+        first_diagnostic(b"users:\r  - { email: a@acme.com, role: member, role: admin }\n"),
+        ("yaml-syntax".to_string(), 2, 40)
+    );
+}
