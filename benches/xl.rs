@@ -2,13 +2,13 @@
 //! 1,000 tags, 500 metadata keys, 2,000 folders, 5,000 projects with access and tags.
 //!
 //! `cargo bench --bench xl` (set ORGFORM_BENCH_SCALE=0.1 for a quick run). It writes
-//! real manifest files and a real sandbox org (live = manifests with ~1% drift), then
+//! real manifest files and a real sandbox org (`orgform::synth`: the live org differs from
+//! the manifests in 1% of the objects of every kind), then
 //! measures, in process: parsing the YAML, validating, reading the live org, planning;
 //! and the whole `orgform validate` and `orgform plan` commands as child processes with
 //! their wall time and peak memory. It reports figures against the targets: planning
 //! compute ≤ 2× parsing, memory ≤ 10× the manifests' size.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,144 +17,16 @@ use orgform::manifest;
 use orgform::model::Desired;
 use orgform::plan::{self, Capabilities, Source};
 use orgform::sandbox::store::Store;
+use orgform::synth::{self, Options, Sizes};
 use orgform::validate::{self, Mode};
 
-struct Sizes {
-    users: usize,
-    groups: usize,
-    members: usize,
-    tags: usize,
-    keys: usize,
-    folders: usize,
-    projects: usize,
-}
-
+/// XL, or the fraction of it `ORGFORM_BENCH_SCALE` gives.
 fn sizes() -> Sizes {
     let scale: f64 = std::env::var("ORGFORM_BENCH_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
-    let n = |x: f64| ((x * scale) as usize).max(1);
-    Sizes {
-        users: n(20_000.0),
-        groups: n(2_000.0),
-        members: 50,
-        tags: n(1_000.0),
-        keys: n(500.0),
-        folders: n(2_000.0),
-        projects: n(5_000.0),
-    }
-}
-
-/// Manifests (`live == false`) or the sandbox state with drift (`live == true`).
-fn org_yaml(s: &Sizes, live: bool) -> Vec<(String, String)> {
-    // Drift: every 100th object differs between live and declared.
-    let drift = |i: usize| live && i % 100 == 7;
-    let user = |i: usize| format!("user{i:05}@acme.com");
-    let mut people = String::from("organization: { email_domains: [acme.com] }\nusers:\n");
-    let _ = writeln!(
-        people,
-        "  - {{ email: {}, role: admin, type: internal }}",
-        user(0)
-    );
-    for i in 1..s.users {
-        let role = if i % 10 == 0 {
-            "workforce_manager"
-        } else if drift(i) {
-            "collaborator"
-        } else {
-            "member"
-        };
-        let _ = writeln!(
-            people,
-            "  - {{ email: {}, role: {role}, type: internal }}",
-            user(i)
-        );
-    }
-    // New hires to invite (declared only) and leavers to remove (live only).
-    let (extra, count) = if live {
-        ("leaver", s.users / 200)
-    } else {
-        ("newhire", s.users / 100)
-    };
-    for i in 0..count {
-        let _ = writeln!(
-            people,
-            "  - {{ email: {extra}{i:05}@acme.com, role: member, type: internal }}"
-        );
-    }
-    let mut groups = String::from("groups:\n");
-    for g in 0..s.groups {
-        let members: Vec<String> = (0..s.members)
-            .map(|m| user((g * 37 + m * 11) % s.users))
-            .collect();
-        let desc = if drift(g) { "old" } else { "team" };
-        let _ = writeln!(
-            groups,
-            "  - name: group-{g:04}\n    description: {desc}\n    managers: [{}]\n    members: [{}]",
-            user((g * 13) % s.users),
-            members.join(", ")
-        );
-    }
-    let mut tags = String::from("project_tags:\n");
-    for t in 0..s.tags {
-        let _ = writeln!(tags, "  - {{ name: tag-{t:04}, description: tag {t} }}");
-    }
-    let mut keys = String::from("metadata_schema:\n");
-    for k in 0..s.keys {
-        let ty = match k % 5 {
-            0 => "varchar".to_string(),
-            1 => "number".to_string(),
-            2 => "{ enum: [a, b, c] }".to_string(),
-            3 => "{ embedding: 512 }".to_string(),
-            _ => {
-                if drift(k) {
-                    "text".to_string()
-                } else {
-                    "datetime".to_string()
-                }
-            }
-        };
-        let _ = writeln!(keys, "  key.{k:04}: {ty}");
-    }
-    let mut folders = String::from("folders:\n");
-    let top = (s.folders / 20).max(1);
-    for f in 0..top {
-        let _ = writeln!(
-            folders,
-            "  - name: area-{f:03}\n    description: area\n    folders:"
-        );
-        for c in 0..19 {
-            let _ = writeln!(folders, "      - {{ name: sub-{c:02}, description: sub }}");
-        }
-    }
-    let mut access = String::from("projects:\n");
-    for p in 0..s.projects {
-        let hash = if live {
-            format!("\n    hash: p-{p:05}")
-        } else {
-            String::new()
-        };
-        let role = if drift(p) { "reviewer" } else { "annotator" };
-        let _ = writeln!(
-            access,
-            "  - name: Project {p:05}{hash}\n    tags: [tag-{:04}, tag-{:04}]\n    access:\n      - {{ user: {}, role: admin }}\n      - {{ group: group-{:04}, role: {role} }}\n      - {{ group: group-{:04}, role: viewer }}\n      - {{ user: {}, role: team_manager }}",
-            p % s.tags,
-            (p * 7 + 1) % s.tags,
-            user(0),
-            p % s.groups,
-            (p * 3 + 1) % s.groups,
-            user((p * 17 + 5) % (s.users - 1) + 1),
-        );
-    }
-    vec![
-        ("people.yaml".into(), people),
-        ("groups.yaml".into(), groups),
-        ("tags.yaml".into(), tags),
-        ("metadata.yaml".into(), keys),
-        ("folders.yaml".into(), folders),
-        ("access.yaml".into(), access),
-    ]
+    Sizes::fraction(scale)
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
@@ -210,24 +82,18 @@ fn main() {
     } else {
         dir.path()
     };
-    std::fs::create_dir_all(root.join("org")).expect("org dir");
-    std::fs::write(
-        root.join("orgform.yaml"),
-        "manifests: org/\npolicy:\n  max_deletions: { default: 100000 }\n",
-    )
-    .expect("config");
-    let mut manifest_bytes = 0;
-    for (name, text) in org_yaml(&s, false) {
-        manifest_bytes += text.len();
-        std::fs::write(root.join("org").join(name), text).expect("write manifest");
-    }
-    let state: String = org_yaml(&s, true).into_iter().map(|(_, t)| t).collect();
-    std::fs::write(root.join("state.yaml"), state).expect("state");
+    // The live org differs from the manifests by 1% of every kind (the seed picks which).
+    let synth = synth::generate(&Options {
+        sizes: s,
+        changes_pct: 1.0,
+        seed: 1,
+    });
+    let manifest_bytes = synth.write(root).expect("write the org repository");
     let (out, init) = timed(|| {
         Command::new(env!("CARGO_BIN_EXE_orgform"))
             .arg("-C")
             .arg(root)
-            .args(["sandbox", "init", "--from", "state.yaml"])
+            .args(["sandbox", "init", "--from", "sandbox.yaml"])
             .output()
             .expect("run orgform")
     });
@@ -239,7 +105,7 @@ fn main() {
 
     println!(
         "XL org: {} users, {} groups × {} members, {} tags, {} metadata keys, {} folders, {} projects",
-        s.users, s.groups, s.members, s.tags, s.keys, s.folders, s.projects
+        s.users, s.groups, s.members, s.tags, s.metadata_keys, s.folders, s.projects
     );
     println!(
         "manifests: {:.1} MiB in 6 files; sandbox created in {:.2}s",
@@ -303,8 +169,9 @@ fn main() {
         compute.as_secs_f64() / parse.as_secs_f64()
     );
     println!(
-        "  plan: {} changes, {} blocked",
+        "  plan: {} changes ({} expected), {} blocked",
         plan.changes.len(),
+        synth.expected_changes(),
         plan.blocked.len()
     );
 

@@ -230,13 +230,11 @@ pub fn pattern_matches(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() {
+    // Both ends match before slicing between them: the cuts then fall on characters.
+    if !text.starts_with(first) || !text.ends_with(last) || text.len() < first.len() + last.len() {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
-    if !text.ends_with(last) {
-        return false;
-    }
     for part in &parts[1..parts.len() - 1] {
         match rest.find(part) {
             Some(i) => rest = &rest[i + part.len()..],
@@ -258,6 +256,17 @@ impl Unmanaged {
 #[cfg(test)]
 mod tests {
     use super::pattern_matches;
+
+    /// Found by the fuzz run: the suffix was cut off before it was known to match, in
+    /// the middle of a character.
+    #[test]
+    fn patterns_never_cut_a_character() {
+        assert!(!pattern_matches("*@vendor.io", "newhire00000😀@acme.com"));
+        assert!(pattern_matches("*@vendor.io", "😀@vendor.io"));
+        assert!(pattern_matches("a*é", "aé"));
+        assert!(!pattern_matches("é*é", "é"));
+        assert!(pattern_matches("ü*😀", "ü-😀"));
+    }
 
     #[test]
     fn wildcard_patterns() {

@@ -19,5 +19,6 @@ pub mod provider;
 pub mod render;
 pub mod sandbox;
 pub mod schema;
+pub mod synth;
 pub mod validate;
 pub mod yaml;

@@ -8,6 +8,9 @@ pub fn normalize(email: &str) -> String {
 /// A pragmatic syntax check: `local@domain.tld`, no spaces, sane characters.
 /// It catches typos (missing `@`, stray commas, spaces), not every RFC 5322 corner.
 pub fn is_valid(email: &str) -> bool {
+    // Judged as stored: lower-casing may add characters (`İ` becomes `i` and a
+    // combining dot), so an address valid as written could be refused once stored.
+    let email = email.to_lowercase();
     if email.len() > 254 {
         return false;
     }
@@ -45,6 +48,14 @@ pub fn domain(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzz run: `İ` passed validation, but the store lower-cases it to
+    /// `i` and U+0307 and refused the address at apply time.
+    #[test]
+    fn addresses_are_judged_as_stored() {
+        assert!(!is_valid("İuser@acme.com"));
+        assert!(is_valid("Émile@acme.com"));
+    }
 
     #[test]
     fn accepts_ordinary_addresses() {

@@ -82,24 +82,35 @@ pub fn parse(text: &str, file: FileId) -> Result<Option<Node>, Diagnostic> {
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| scan_error(&e, file))?;
+        let (event, span) = next.map_err(|e| scan_error(&e, file, text))?;
         builder.event(event, span)?;
     }
     Ok(builder.root)
 }
 
-fn scan_error(e: &ScanError, file: FileId) -> Diagnostic {
+fn scan_error(e: &ScanError, file: FileId, text: &str) -> Diagnostic {
     let m = e.marker();
-    let mut d =
-        Diagnostic::error(Rule::YamlSyntax, format!("invalid YAML: {}", e.info())).at(Origin {
-            file,
-            line: m.line() as u32,
-            column: m.col() as u32 + 1,
-        });
+    let (line, column) = within(text, m.line(), m.col() + 1);
+    let mut d = Diagnostic::error(Rule::YamlSyntax, format!("invalid YAML: {}", e.info()))
+        .at(Origin { file, line, column });
     if e.info().contains("tab") {
         d = d.help("YAML indentation must use spaces, not tabs");
     }
     d
+}
+
+/// The place (1-based line and column) moved inside `text`: the parser marks an error
+/// at the end of a file that lacks a final newline on the line after the last.
+fn within(text: &str, line: usize, column: usize) -> (u32, u32) {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let last = lines.len();
+    if line > last {
+        let chars = lines[last - 1].chars().count();
+        return (last as u32, chars as u32 + 1);
+    }
+    let line = line.max(1);
+    let chars = lines[line - 1].chars().count();
+    (line as u32, column.clamp(1, chars + 1) as u32)
 }
 
 enum Open {
@@ -323,16 +334,39 @@ fn count_nodes(node: &Node) -> usize {
     }
 }
 
+/// YAML reads a carriage return without a line feed as a line break; the text that
+/// diagnostics count lines in and quote must too, or every line after it is off by one.
+/// (A line break either way: the YAML means the same.)
+fn lone_returns_as_newlines(text: String) -> String {
+    if !text.contains('\r') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Reads bytes as UTF-8, or says where the first invalid byte is.
 pub fn decode(bytes: Vec<u8>, file: FileId) -> Result<String, Diagnostic> {
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        // Safe: the prefix up to valid_up_to is valid UTF-8 by definition.
-        let prefix = std::str::from_utf8(valid).unwrap_or_default();
-        let line = prefix.matches('\n').count() as u32 + 1;
-        let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
-        Diagnostic::error(Rule::YamlSyntax, "file is not valid UTF-8")
-            .at(Origin { file, line, column })
-            .help("save the file as UTF-8")
-    })
+    String::from_utf8(bytes)
+        .map(lone_returns_as_newlines)
+        .map_err(|e| {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // Safe: the prefix up to valid_up_to is valid UTF-8 by definition.
+            let prefix = lone_returns_as_newlines(
+                std::str::from_utf8(valid).unwrap_or_default().to_string(),
+            );
+            let line = prefix.matches('\n').count() as u32 + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+            Diagnostic::error(Rule::YamlSyntax, "file is not valid UTF-8")
+                .at(Origin { file, line, column })
+                .help("save the file as UTF-8")
+        })
 }
