@@ -801,6 +801,17 @@ const UNLOCATED: &[Rule] = &[
     Rule::ChecksSkipped,
 ];
 
+/// Lines as YAML counts them: a carriage return without a line feed breaks a line too.
+fn lone_returns_as_newlines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let lone = c == '\r' && chars.peek() != Some(&'\n');
+        out.push(if lone { '\n' } else { c });
+    }
+    out
+}
+
 /// Every diagnostic points inside the file it names (or is about the whole repository).
 /// `raw` holds each file's bytes: a file that is not UTF-8 keeps no text, its
 /// diagnostic's column counts the characters before the bad byte.
@@ -814,7 +825,7 @@ fn located(
         .map(|(path, text)| {
             let bytes = raw.iter().find(|(p, _)| *p == path).map(|(_, b)| *b);
             let text = match bytes {
-                Some(b) if text.is_empty() => String::from_utf8_lossy(b).into_owned(),
+                Some(b) if text.is_empty() => lone_returns_as_newlines(&String::from_utf8_lossy(b)),
                 _ => text.to_string(),
             };
             (path.to_string(), text)
