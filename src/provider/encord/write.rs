@@ -393,19 +393,34 @@ impl Writer<'_> {
         field: &str,
         want: &str,
     ) -> Result<(), Failure> {
-        let c = self.client;
         let path = format!("organisation/groups/{}", encode(hash));
-        let req = Request::json(
-            Method::PATCH,
+        self.patch_checked(
             "organisation/groups/{group}",
-            path.clone(),
-            &body,
-        );
+            path,
+            body,
+            field,
+            want,
+            maybe_done,
+        )
+        .await
+    }
+
+    /// PATCHes the object at `path`; a write whose answer was lost counts as done when
+    /// the object now reads `field: want`.
+    async fn patch_checked(
+        &self,
+        endpoint: &'static str,
+        path: String,
+        body: Value,
+        field: &str,
+        want: &str,
+        maybe_done: bool,
+    ) -> Result<(), Failure> {
+        let c = self.client;
+        let req = Request::json(Method::PATCH, endpoint, path.clone(), &body);
         let done = async || {
-            let group = c
-                .read_json(&Request::get("organisation/groups/{group}", path.clone()))
-                .await?;
-            Ok(group.get(field).and_then(Value::as_str) == Some(want))
+            let object = c.read_json(&Request::get(endpoint, path.clone())).await?;
+            Ok(object.get(field).and_then(Value::as_str) == Some(want))
         };
         c.write(&req, maybe_done, done).await?;
         Ok(())
@@ -692,22 +707,16 @@ impl Writer<'_> {
         want: &str,
         maybe_done: bool,
     ) -> Result<(), Failure> {
-        let c = self.client;
         let path = format!("storage/folders/{}", encode(uuid));
-        let req = Request::json(
-            Method::PATCH,
+        self.patch_checked(
             "storage/folders/{folder}",
-            path.clone(),
-            &body,
-        );
-        let done = async || {
-            let folder = c
-                .read_json(&Request::get("storage/folders/{folder}", path.clone()))
-                .await?;
-            Ok(folder.get(field).and_then(Value::as_str) == Some(want))
-        };
-        c.write(&req, maybe_done, done).await?;
-        Ok(())
+            path,
+            body,
+            field,
+            want,
+            maybe_done,
+        )
+        .await
     }
 
     /// A group's hash by name, listing the groups again when it is not known yet.
