@@ -4,92 +4,12 @@
 //! key errors; and the key never written anywhere.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+use crate::support::serve::{Server, run_with, stats};
 use crate::util::{Run, repo_root};
-
-/// A running `orgform sandbox serve`; its log (stderr) goes to a file, read at the end.
-struct Server {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(dir: &Path, args: &[&str]) -> Server {
-        let log = dir.join("serve.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_orgform"))
-            .arg("-C")
-            .arg(dir)
-            .args(["sandbox", "serve"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("orgform starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        Server { child, url, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Successful writes per `METHOD path` (ids replaced by `{id}`), including writes
-    /// made whose answer the server dropped on purpose.
-    fn writes(&self) -> BTreeMap<String, usize> {
-        let mut out = BTreeMap::new();
-        for line in self.log().lines() {
-            let mut parts = line.split_whitespace();
-            let (Some(method), Some(path), Some(status)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            if method == "GET" {
-                continue;
-            }
-            let done = matches!(status, "200" | "204") || line.contains("performed with 20");
-            if done {
-                *out.entry(format!("{method} {}", anonymous(path)))
-                    .or_default() += 1;
-            }
-        }
-        out
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A path with its UUIDs as `{id}` (the sandbox makes new ones for what it creates).
-fn anonymous(path: &str) -> String {
-    path.split('/')
-        .map(|seg| {
-            let uuid = seg.len() == 36 && seg.chars().filter(|c| *c == '-').count() == 4;
-            if uuid { "{id}" } else { seg }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 /// Acme's org served over HTTP, and a repository that manages it through the API.
 struct Acme {
@@ -116,31 +36,6 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), to.join(&name)).expect("copy");
         }
     }
-}
-
-/// Runs the real binary with the key in the environment, state in the temp dir.
-fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgform"));
-    cmd.arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("ENCORD_SSH_KEY")
-        .env_remove("ENCORD_SSH_KEY_FILE")
-        .env_remove("ENCORD_DOMAIN")
-        .env_remove("GITHUB_SHA")
-        .stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("orgform runs");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
 }
 
 impl Acme {
@@ -513,24 +408,6 @@ fn retries(stderr: &str) -> u64 {
             rest.split_once(" retries")?.0.parse().ok()
         })
         .unwrap_or(0)
-}
-
-/// `--stats`' total and per-endpoint counts.
-fn stats(stderr: &str) -> (u64, u64, BTreeMap<String, u64>) {
-    let mut per = BTreeMap::new();
-    let mut total = (0, 0);
-    for line in stderr.lines() {
-        let t = line.trim();
-        if let Some((calls, rest)) = t.split_once(" calls (") {
-            let writes = rest.split_once(" writes").map_or("0", |(w, _)| w);
-            total = (calls.parse().unwrap_or(0), writes.parse().unwrap_or(0));
-        } else if let Some((n, endpoint)) = t.split_once("  ")
-            && let Ok(n) = n.trim().parse::<u64>()
-        {
-            per.insert(endpoint.trim().to_string(), n);
-        }
-    }
-    (total.0, total.1, per)
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod apply_cli;
 mod cli_contract;
 mod encord_provider;
+mod encord_scale;
 mod export_ready;
 mod fuzz;
 mod gitops;
@@ -21,6 +22,7 @@ mod safety_properties;
 mod sandbox_serve;
 mod sandbox_store;
 mod schemas;
+mod support;
 mod synth_org;
 mod util;
 mod validate_output;

@@ -133,7 +133,11 @@ impl Globals {
     fn connected(&self, flags: &provider::Connection) -> Globals {
         Globals {
             dir: self.dir.clone(),
-            connection: flags.settings(),
+            connection: crate::provider::encord::Settings {
+                // Progress of long reads: on a terminal, unless `-q`.
+                progress: !self.quiet && std::io::stderr().is_terminal(),
+                ..flags.settings()
+            },
             ..*self
         }
     }

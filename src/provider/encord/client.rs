@@ -9,18 +9,21 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ed25519_dalek::SigningKey;
-use reqwest::Method;
-use serde_json::Value;
-use tokio::sync::Semaphore;
-
-use super::stats::Stats;
+use super::limit::Limit;
+use super::progress::Progress;
+use super::stats::{Counts, Stats};
 use crate::diagnostic::Rule;
 use crate::encord::signature::{sign_v1, sign_v2};
 use crate::provider::{ErrorClass, ProviderError};
+use ed25519_dalek::SigningKey;
+use reqwest::Method;
+use serde_json::Value;
 
 /// Tries per call, the first included (the SDK makes 4 too).
 pub const ATTEMPTS: u32 = 5;
+/// Further tries when the server said when to come back (`Retry-After`, as with 429):
+/// being told to wait is not failing, so these do not use up [`ATTEMPTS`].
+const TOLD_TO_WAIT: u32 = 10;
 /// The first backoff; it doubles per retry, with jitter, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
@@ -96,8 +99,13 @@ pub struct Client {
     /// The domain as configured, for the v1 RPC (`domain + "/public"`).
     domain: String,
     key: SigningKey,
-    limit: Semaphore,
-    pub stats: Stats,
+    limit: Limit,
+    /// No call is sent before this: the last `Retry-After` applies to every call, not
+    /// only to the one that got it, or the others would keep the org rate-limited.
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
+    stats: Stats,
+    /// What a long read is doing, on a terminal.
+    pub progress: Progress,
 }
 
 impl Client {
@@ -138,17 +146,27 @@ impl Client {
             origin,
             domain,
             key,
-            limit: Semaphore::new(concurrency.max(1)),
+            limit: Limit::new(concurrency),
+            paused_until: std::sync::Mutex::new(None),
             stats: Stats::default(),
+            progress: Progress::default(),
         })
+    }
+
+    /// The calls made so far, and how low 429s pushed the concurrency.
+    pub fn counts(&self) -> Counts {
+        let mut counts = self.stats.snapshot();
+        counts.lowest_concurrency = Some(self.limit.levels().1);
+        counts
     }
 
     /// One attempt: signed, bounded, timed out, counted.
     async fn send_once(&self, req: &Request, attempt: u32) -> Result<Vec<u8>, Failure> {
-        let _permit = self.limit.acquire().await.map_err(|_| Failure {
-            error: ProviderError::new(ErrorClass::Other, "the HTTP client was closed"),
-            maybe_done: false,
-        })?;
+        let _slot = self.limit.acquire().await;
+        let pause = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = pause {
+            tokio::time::sleep_until(until).await;
+        }
         let body = req.body.clone().unwrap_or_default();
         let (url, shown) = match &req.v1 {
             None => (
@@ -243,6 +261,16 @@ impl Client {
                 s.rate_limited += 1;
             }
         });
+        if status == 429 {
+            self.limit.rate_limited();
+        } else {
+            self.limit.succeeded();
+        }
+        if let Some(after) = retry_after.filter(|_| matches!(status, 429 | 503)) {
+            let until = tokio::time::Instant::now() + after;
+            let mut pause = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            *pause = Some(pause.map_or(until, |p| p.max(until)));
+        }
         // Only 200 and 204 are success (encord-api.md §2); v1 says it in the body too.
         let v1_status = req.v1.as_ref().and_then(|_| {
             serde_json::from_slice::<Value>(&bytes)
@@ -287,15 +315,12 @@ impl Client {
 
     /// A read, retried while transient.
     pub async fn read(&self, req: &Request) -> Result<Vec<u8>, ProviderError> {
-        let mut attempt = 1;
+        let mut tries = Tries::default();
         loop {
-            match self.send_once(req, attempt).await {
+            match self.send_once(req, tries.sent()).await {
                 Ok(body) => return Ok(body),
-                Err(f) if f.error.is_transient() && attempt < ATTEMPTS => {
-                    tokio::time::sleep(backoff(attempt, retry_after(&f.error))).await;
-                    attempt += 1;
-                }
-                Err(f) => return Err(gave_up(f.error, attempt)),
+                Err(f) if tries.again(&f.error) => tries.wait(&f.error).await,
+                Err(f) => return Err(gave_up(f.error, tries.sent())),
             }
         }
     }
@@ -314,6 +339,7 @@ impl Client {
     ) -> Result<Vec<Value>, ProviderError> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
+        self.progress.listing_started(endpoint);
         loop {
             let page_path = match &token {
                 None => path.clone(),
@@ -329,8 +355,14 @@ impl Client {
                 _ => return Err(unexpected(&req, "a page without `results`")),
             }
             match page.get("nextPageToken").and_then(Value::as_str) {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(items),
+                Some(t) if !t.is_empty() => {
+                    self.progress.page_read(endpoint, false);
+                    token = Some(t.to_string());
+                }
+                _ => {
+                    self.progress.page_read(endpoint, true);
+                    return Ok(items);
+                }
             }
         }
     }
@@ -346,7 +378,7 @@ impl Client {
         mut maybe_done: bool,
         done: impl AsyncFn() -> Result<bool, ProviderError>,
     ) -> Result<Option<Vec<u8>>, Failure> {
-        let mut attempt = 1;
+        let mut tries = Tries::default();
         loop {
             if maybe_done
                 && done().await.map_err(|e| Failure {
@@ -356,12 +388,11 @@ impl Client {
             {
                 return Ok(None);
             }
-            match self.send_once(req, attempt).await {
+            match self.send_once(req, tries.sent()).await {
                 Ok(body) => return Ok(Some(body)),
-                Err(f) if f.error.is_transient() && attempt < ATTEMPTS => {
+                Err(f) if tries.again(&f.error) => {
                     maybe_done |= f.maybe_done;
-                    tokio::time::sleep(backoff(attempt, retry_after(&f.error))).await;
-                    attempt += 1;
+                    tries.wait(&f.error).await;
                 }
                 Err(f)
                     if maybe_done
@@ -379,11 +410,46 @@ impl Client {
                 Err(f) => {
                     return Err(Failure {
                         maybe_done: maybe_done || f.maybe_done,
-                        error: gave_up(f.error, attempt),
+                        error: gave_up(f.error, tries.sent()),
                     });
                 }
             }
         }
+    }
+}
+
+/// The tries of one call: how many were sent, how many of the failures the server
+/// timed (`Retry-After`).
+#[derive(Default)]
+struct Tries {
+    failed: u32,
+    told: u32,
+}
+
+impl Tries {
+    /// The number of the next try (1 for the first).
+    fn sent(&self) -> u32 {
+        self.failed + self.told + 1
+    }
+
+    /// Whether to try again after `e`, counting it.
+    fn again(&mut self, e: &ProviderError) -> bool {
+        if !e.is_transient() {
+            return false;
+        }
+        if retry_after(e).is_some() && self.told < TOLD_TO_WAIT {
+            self.told += 1;
+            return true;
+        }
+        if self.failed + 1 < ATTEMPTS {
+            self.failed += 1;
+            return true;
+        }
+        false
+    }
+
+    async fn wait(&self, e: &ProviderError) {
+        tokio::time::sleep(backoff(self.failed.max(1), retry_after(e))).await;
     }
 }
 
@@ -605,7 +671,7 @@ mod tests {
                 "a write without an answer may have been made"
             );
             assert_eq!(
-                client.stats.snapshot().calls.get("POST organisation/users"),
+                client.counts().calls.get("POST organisation/users"),
                 Some(&1)
             );
             silent.abort();

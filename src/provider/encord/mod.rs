@@ -11,6 +11,8 @@
 
 mod client;
 pub mod key;
+mod limit;
+mod progress;
 mod read;
 mod stats;
 mod write;
@@ -57,6 +59,8 @@ pub struct Settings {
     pub stats: bool,
     /// The longest a call may take.
     pub timeout: Duration,
+    /// Show what long reads are doing (a terminal, not `-q`).
+    pub progress: bool,
 }
 
 impl Default for Settings {
@@ -65,6 +69,7 @@ impl Default for Settings {
             concurrency: 8,
             stats: false,
             timeout: Duration::from_secs(60),
+            progress: false,
         }
     }
 }
@@ -114,7 +119,8 @@ impl EncordProvider {
             .to_string();
         let key =
             key::from_env().map_err(|e| ProviderError::new(ErrorClass::Denied, e.to_string()))?;
-        let client = Client::new(&domain, key, settings.concurrency, settings.timeout)?;
+        let mut client = Client::new(&domain, key, settings.concurrency, settings.timeout)?;
+        client.progress = progress::Progress::new(settings.progress);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -134,7 +140,7 @@ impl EncordProvider {
 
     /// The calls made so far.
     pub fn counts(&self) -> Counts {
-        self.client.stats.snapshot()
+        self.client.counts()
     }
 
     fn write(&mut self, op: &Op, batch: Option<&[Op]>) -> Result<(), ProviderError> {
@@ -193,9 +199,12 @@ impl Provider for EncordProvider {
     }
 
     fn read(&mut self) -> Result<Org, ProviderError> {
+        self.client.progress.begin(&self.describe());
         let snapshot = self
             .runtime
-            .block_on(read::read(&self.client, self.scope.as_ref()))?;
+            .block_on(read::read(&self.client, self.scope.as_ref()));
+        self.client.progress.end();
+        let snapshot = snapshot?;
         self.ids = snapshot.ids;
         self.coverage = snapshot.coverage;
         Ok(snapshot.org)
@@ -207,9 +216,14 @@ impl Provider for EncordProvider {
     }
 
     fn read_rest(&mut self, partial: Org) -> Result<Org, ProviderError> {
-        let (org, coverage) =
-            self.runtime
-                .block_on(read::read_rest(&self.client, partial, &self.coverage))?;
+        self.client
+            .progress
+            .begin(&format!("the rest of {}", self.describe()));
+        let rest = self
+            .runtime
+            .block_on(read::read_rest(&self.client, partial, &self.coverage));
+        self.client.progress.end();
+        let (org, coverage) = rest?;
         self.coverage = coverage;
         self.scope = None;
         Ok(org)

@@ -15,6 +15,8 @@ pub struct Counts {
     pub rate_limited: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The fewest calls allowed in flight at once, after 429s cut `--concurrency`.
+    pub lowest_concurrency: Option<usize>,
 }
 
 impl Counts {
@@ -47,6 +49,14 @@ impl Counts {
             self.bytes_sent,
             self.bytes_received
         );
+        if self.rate_limited > 0
+            && let Some(low) = self.lowest_concurrency
+        {
+            let _ = writeln!(
+                out,
+                "  429s cut the calls in flight to {low} at the lowest (it recovers after successes)"
+            );
+        }
         out
     }
 }
