@@ -118,9 +118,17 @@ pub fn rate_limited(stderr: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs the real binary as CI would (no TTY, no stdin), with `env`.
-pub fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgform"));
+/// The real binary as CI runs it (no TTY, no stdin, no colour), with `env`, wrapped by
+/// `wrapper` (a program and its arguments, e.g. GNU time) when given.
+pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str], wrapper: &[&str]) -> Command {
+    let mut cmd = match wrapper.split_first() {
+        Some((program, rest)) => {
+            let mut c = Command::new(program);
+            c.args(rest).arg(env!("CARGO_BIN_EXE_orgform"));
+            c
+        }
+        None => Command::new(env!("CARGO_BIN_EXE_orgform")),
+    };
     cmd.arg("-C")
         .arg(dir)
         .args(args)
@@ -133,7 +141,12 @@ pub fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("orgform runs");
+    cmd
+}
+
+/// Runs the real binary as CI would, with `env`.
+pub fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = command(dir, env, args, &[]).output().expect("orgform runs");
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -226,6 +239,18 @@ impl Served {
             &self.client_dir,
             &[("ENCORD_SSH_KEY_FILE", &key), ("XDG_STATE_HOME", &state)],
             args,
+        )
+    }
+
+    /// The command [`Served::client`] runs, wrapped by `wrapper`.
+    pub fn client_command(&self, args: &[&str], wrapper: &[&str]) -> Command {
+        let key = self.key.to_string_lossy().into_owned();
+        let state = self.state.to_string_lossy().into_owned();
+        command(
+            &self.client_dir,
+            &[("ENCORD_SSH_KEY_FILE", &key), ("XDG_STATE_HOME", &state)],
+            args,
+            wrapper,
         )
     }
 

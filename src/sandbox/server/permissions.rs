@@ -47,6 +47,26 @@ pub fn role_on(
     Ok(best(kind, roles))
 }
 
+/// The caller's own role on every resource of a kind that they have one on, by hash.
+pub fn roles_on_all(
+    store: &Store,
+    caller: &Caller,
+    kind: ResourceKind,
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let mut mine = vec![Principal::User(caller.email.clone())];
+    mine.extend(
+        store
+            .groups_of(&caller.email)?
+            .into_iter()
+            .map(Principal::Group),
+    );
+    Ok(store
+        .roles_held(kind, &mine)?
+        .into_iter()
+        .filter_map(|(hash, roles)| Some((hash, best(kind, roles)?)))
+        .collect())
+}
+
 fn rank(kind: ResourceKind, role: &str) -> u8 {
     let quoted = serde_json::Value::String(role.to_string());
     match kind {

@@ -16,7 +16,7 @@ use super::auth::{Caller, read_only_refusal};
 use super::error::{ApiError, ApiResult};
 use super::org::{body, group_json, tag_json};
 use super::pages::{Query, page};
-use super::permissions::{is_org_admin, resource_admin, role_on};
+use super::permissions::{is_org_admin, resource_admin, role_on, roles_on_all};
 use super::storage::owner;
 use super::{SANDBOX_TIME, Shared};
 use crate::model::{Principal, ResourceKind};
@@ -155,12 +155,13 @@ fn visible(
     let org_access = q.flag("includeOrgAccess")?.unwrap_or(false);
     let title_eq = q.get("titleEq");
     let title_like = q.get("titleLike");
+    let mut roles = roles_on_all(store, caller, kind)?;
     let mut out = Vec::new();
     for r in store.resources(kind)? {
         if title_eq.is_some_and(|t| t != r.name) || title_like.is_some_and(|p| !like(p, &r.name)) {
             continue;
         }
-        let role = role_on(store, caller, kind, &r.hash)?;
+        let role = roles.remove(&r.hash);
         let shown = if admin {
             org_access || role.is_some()
         } else {
@@ -180,19 +181,16 @@ pub async fn list_projects(
 ) -> ApiResult<Json<Value>> {
     let q = Query::parse(q.as_deref());
     let store = app.store();
-    let any_of: Vec<String> = q
-        .all("tagsAnyof")
-        .iter()
-        .map(|t| t.to_lowercase())
-        .collect();
+    let any_of = q.all("tagsAnyof");
+    let tagged = match any_of.is_empty() {
+        true => None,
+        false => Some(store.projects_tagged(&any_of)?),
+    };
     let creator = owner(&store)?;
     let mut out = Vec::new();
     for (p, role) in visible(&store, &caller, ResourceKind::Project, &q)? {
-        if !any_of.is_empty() {
-            let tags = store.tags_of_project(&p.hash)?;
-            if !tags.iter().any(|t| any_of.contains(&t.name.to_lowercase())) {
-                continue;
-            }
+        if tagged.as_ref().is_some_and(|t| !t.contains(&p.hash)) {
+            continue;
         }
         out.push(project_json(&p, role.as_deref(), &creator));
     }

@@ -22,12 +22,7 @@ use crate::sandbox::store::{FolderRow, Store};
 
 /// The org's first admin stands in as every folder's owner (the sandbox keeps none).
 pub fn owner(store: &Store) -> ApiResult<String> {
-    Ok(store
-        .users()?
-        .into_iter()
-        .find(|u| u.role == crate::model::OrgRole::Admin)
-        .map(|u| u.email)
-        .unwrap_or_default())
+    Ok(store.first_admin()?.unwrap_or_default())
 }
 
 fn folder_json(store: &Store, f: &FolderRow, role: &str, owner: &str) -> ApiResult<Value> {

@@ -70,11 +70,16 @@ impl Store {
     // ------------------------------------------------------------ users
 
     pub fn users(&self) -> Result<Vec<UserRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT email, role, type, status FROM users ORDER BY email")?;
+        self.user_rows("ORDER BY email", params![])
+    }
+
+    /// Users by a SQL tail (`WHERE …`, `ORDER BY …`) over `users`.
+    fn user_rows(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<UserRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT email, role, type, status FROM users {tail}"
+        ))?;
         let rows: Vec<(String, String, String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<rusqlite::Result<_>>()?;
         rows.into_iter()
             .map(|(email, role, user_type, status)| {
@@ -88,9 +93,25 @@ impl Store {
             .collect()
     }
 
+    /// One user by email, by key: every API call looks its caller up.
     pub fn user_row(&self, email_addr: &str) -> Result<Option<UserRow>> {
         let wanted = email::normalize(email_addr);
-        Ok(self.users()?.into_iter().find(|u| u.email == wanted))
+        Ok(self
+            .user_rows("WHERE email = ?1", params![wanted])?
+            .into_iter()
+            .next())
+    }
+
+    /// The first org admin by email (the sandbox's owner of what it creates).
+    pub fn first_admin(&self) -> Result<Option<String>> {
+        Ok(self
+            .user_rows(
+                "WHERE role = ?1 ORDER BY email LIMIT 1",
+                params![name_of(&OrgRole::Admin)],
+            )?
+            .into_iter()
+            .next()
+            .map(|u| u.email))
     }
 
     /// Names of the groups `email_addr` is a member of.
@@ -106,10 +127,14 @@ impl Store {
     // ------------------------------------------------------------ groups
 
     pub fn groups(&self) -> Result<Vec<GroupRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT hash, name, description FROM groups ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
+        self.group_rows("ORDER BY name", params![])
+    }
+
+    fn group_rows(&self, tail: &str, args: impl rusqlite::Params) -> Result<Vec<GroupRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT hash, name, description FROM groups {tail}"
+        ))?;
+        let rows = stmt.query_map(args, |r| {
             Ok(GroupRow {
                 hash: r.get(0)?,
                 name: r.get(1)?,
@@ -120,11 +145,17 @@ impl Store {
     }
 
     pub fn group_by_hash(&self, hash: &str) -> Result<Option<GroupRow>> {
-        Ok(self.groups()?.into_iter().find(|g| g.hash == hash))
+        Ok(self
+            .group_rows("WHERE hash = ?1", params![hash])?
+            .into_iter()
+            .next())
     }
 
     pub fn group_by_name(&self, name: &str) -> Result<Option<GroupRow>> {
-        Ok(self.groups()?.into_iter().find(|g| g.name == name))
+        Ok(self
+            .group_rows("WHERE name = ?1", params![name])?
+            .into_iter()
+            .next())
     }
 
     pub fn group_members(&self, hash: &str) -> Result<Vec<String>> {
@@ -152,7 +183,32 @@ impl Store {
     }
 
     pub fn tag_by_uuid(&self, uuid: &str) -> Result<Option<TagRow>> {
-        Ok(self.tags()?.into_iter().find(|t| t.uuid == uuid))
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT uuid, name, description FROM tags WHERE uuid = ?1",
+                params![uuid],
+                |r| {
+                    Ok(TagRow {
+                        uuid: r.get(0)?,
+                        name: r.get(1)?,
+                        description: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The projects that have any of the tags `names` (ignoring case), in one query: a
+    /// listing filtered by tag must not look at every project's tags.
+    pub fn projects_tagged(&self, names: &[&str]) -> Result<std::collections::HashSet<String>> {
+        let marks = vec!["?"; names.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT DISTINCT p.project_hash FROM project_tags p
+             JOIN tags t ON t.uuid = p.tag_uuid WHERE t.name IN ({marks})"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(names), |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn tags_of_project(&self, project_hash: &str) -> Result<Vec<TagRow>> {
@@ -203,6 +259,31 @@ impl Store {
                 },
             )
             .optional()?)
+    }
+
+    /// The roles (manifest names) `principals` hold on resources of a kind, by resource
+    /// hash, in one query: a listing gives the caller's role on each resource.
+    pub fn roles_held(
+        &self,
+        kind: ResourceKind,
+        principals: &[Principal],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
+        let marks = vec!["?"; principals.len()].join(", ");
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT resource_hash, role FROM access WHERE kind = ? AND principal IN ({marks})"
+        ))?;
+        let args: Vec<String> = std::iter::once(name_of(&kind))
+            .chain(principals.iter().map(Principal::to_string))
+            .collect();
+        let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+        let rows = stmt.query_map(rusqlite::params_from_iter(&args), |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (hash, role) = row?;
+            out.entry(hash).or_default().push(role);
+        }
+        Ok(out)
     }
 
     /// Who holds which role (its manifest name) on a resource.
@@ -467,5 +548,87 @@ impl Store {
             params![uuid, group_hash],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_lookups_find_what_the_listings_hold() {
+        let mut s = Store::in_memory().expect("store");
+        for (email, role) in [
+            ("bo@acme.com", OrgRole::Member),
+            ("al@acme.com", OrgRole::Admin),
+        ] {
+            s.add_user(email, role, UserType::Internal, InvitationStatus::Joined)
+                .expect("user");
+        }
+        s.create_group("Team", "").expect("group");
+        s.add_group_user("Team", "bo@acme.com", false)
+            .expect("member");
+        let p1 = s
+            .create_resource(ResourceKind::Project, "One", Some("p1"))
+            .expect("project");
+        let p2 = s
+            .create_resource(ResourceKind::Project, "Two", Some("p2"))
+            .expect("project");
+        s.create_tag("Oncology", "").expect("tag");
+        s.create_tag("cardio", "").expect("tag");
+        s.assign_tag(&p1, "Oncology").expect("tagged");
+        s.assign_tag(&p2, "cardio").expect("tagged");
+        s.set_access(
+            ResourceKind::Project,
+            &p1,
+            &Principal::Group("Team".into()),
+            "reviewer",
+        )
+        .expect("group access");
+        s.set_access(
+            ResourceKind::Project,
+            &p2,
+            &Principal::User("bo@acme.com".into()),
+            "admin",
+        )
+        .expect("user access");
+
+        assert_eq!(
+            s.user_row("BO@acme.com").expect("row").map(|u| u.role),
+            Some(OrgRole::Member)
+        );
+        assert!(s.user_row("nobody@acme.com").expect("row").is_none());
+        assert_eq!(
+            s.first_admin().expect("admin").as_deref(),
+            Some("al@acme.com")
+        );
+        let team = s.group_by_name("Team").expect("group").expect("exists");
+        assert_eq!(
+            s.group_by_hash(&team.hash)
+                .expect("g")
+                .map(|g| g.name)
+                .as_deref(),
+            Some("Team")
+        );
+        let tag = &s.tags().expect("tags")[0];
+        assert_eq!(
+            s.tag_by_uuid(&tag.uuid).expect("t").map(|t| t.name),
+            Some(tag.name.clone())
+        );
+        // Tag names match ignoring case, as everywhere on the platform.
+        let tagged = s.projects_tagged(&["oncology", "CARDIO"]).expect("tagged");
+        assert_eq!(tagged, ["p1".to_string(), "p2".to_string()].into());
+        assert_eq!(s.projects_tagged(&["none"]).expect("none").len(), 0);
+        let held = s
+            .roles_held(
+                ResourceKind::Project,
+                &[
+                    Principal::User("bo@acme.com".into()),
+                    Principal::Group("Team".into()),
+                ],
+            )
+            .expect("held");
+        assert_eq!(held.get("p1"), Some(&vec!["reviewer".to_string()]));
+        assert_eq!(held.get("p2"), Some(&vec!["admin".to_string()]));
     }
 }
