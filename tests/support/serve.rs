@@ -233,13 +233,7 @@ impl Served {
 
     /// `orgform` in the client repository, through the API.
     pub fn client(&self, args: &[&str]) -> Run {
-        let key = self.key.to_string_lossy().into_owned();
-        let state = self.state.to_string_lossy().into_owned();
-        run_with(
-            &self.client_dir,
-            &[("ENCORD_SSH_KEY_FILE", &key), ("XDG_STATE_HOME", &state)],
-            args,
-        )
+        finished(self.client_command(args, &[]))
     }
 
     /// The command [`Served::client`] runs, wrapped by `wrapper`.
