@@ -146,7 +146,12 @@ pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str], wrapper: &[&str]
 
 /// Runs the real binary as CI would, with `env`.
 pub fn run_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = command(dir, env, args, &[]).output().expect("orgform runs");
+    finished(command(dir, env, args, &[]))
+}
+
+/// Runs `cmd` to its end; it must not panic.
+fn finished(mut cmd: Command) -> Run {
+    let out = cmd.output().expect("orgform runs");
     let run = Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
