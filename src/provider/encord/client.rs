@@ -349,9 +349,9 @@ impl Client {
                 }
             };
             let req = Request::get(endpoint, page_path);
-            let page = self.read_json(&req).await?;
-            match page.get("results") {
-                Some(Value::Array(results)) => items.extend(results.iter().cloned()),
+            let mut page = self.read_json(&req).await?;
+            match page.get_mut("results") {
+                Some(Value::Array(results)) => items.append(results),
                 _ => return Err(unexpected(&req, "a page without `results`")),
             }
             match page.get("nextPageToken").and_then(Value::as_str) {

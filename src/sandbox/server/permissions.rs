@@ -26,24 +26,24 @@ pub fn org_admin(store: &Store, caller: &Caller) -> ApiResult<()> {
 }
 
 /// The caller's own role on a resource (manifest name), directly or through a group;
-/// the highest when several.
+/// the highest when several. Membership is looked up per group entry by key: a listing
+/// asks this for many resources, and the caller's groups would cost a scan each time.
 pub fn role_on(
     store: &Store,
     caller: &Caller,
     kind: ResourceKind,
     hash: &str,
 ) -> ApiResult<Option<String>> {
-    let groups = store.groups_of(&caller.email)?;
-    let mine = |p: &Principal| match p {
-        Principal::User(e) => *e == caller.email,
-        Principal::Group(g) => groups.contains(g),
-    };
-    let roles: Vec<String> = store
-        .access_of(kind, hash)?
-        .into_iter()
-        .filter(|(p, _)| mine(p))
-        .map(|(_, r)| r)
-        .collect();
+    let mut roles = Vec::new();
+    for (who, role) in store.access_of(kind, hash)? {
+        let mine = match &who {
+            Principal::User(e) => *e == caller.email,
+            Principal::Group(g) => store.is_member(g, &caller.email)?,
+        };
+        if mine {
+            roles.push(role);
+        }
+    }
     Ok(best(kind, roles))
 }
 

@@ -2,6 +2,8 @@
 //! user and group access, and the legacy v1 RPC that adds project and dataset users.
 //! orgform never creates these resources; they come from the sandbox's state file.
 
+use std::collections::{HashMap, HashSet};
+
 use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
@@ -145,19 +147,39 @@ fn like(pattern: &str, text: &str) -> bool {
 /// The resources of a kind the caller sees in a listing, with the caller's role: an org
 /// admin every one with `includeOrgAccess=True`, else those shared with them; anyone
 /// else only those they administer (SPEC §7.13).
+/// `among`: only these resources (by hash), looked up one by one — a listing filtered
+/// by tag must not cost a pass over every resource of the org.
 fn visible(
     store: &Store,
     caller: &Caller,
     kind: ResourceKind,
     q: &Query,
+    among: Option<&HashSet<String>>,
 ) -> ApiResult<Vec<(ResourceRow, Option<String>)>> {
     let admin = is_org_admin(store, caller)?;
     let org_access = q.flag("includeOrgAccess")?.unwrap_or(false);
     let title_eq = q.get("titleEq");
     let title_like = q.get("titleLike");
-    let mut roles = roles_on_all(store, caller, kind)?;
+    let (rows, mut roles) = match among {
+        None => (store.resources(kind)?, roles_on_all(store, caller, kind)?),
+        Some(hashes) => {
+            let mut rows = Vec::new();
+            let mut roles = HashMap::new();
+            for hash in hashes {
+                if let Some(row) = store.resource(kind, hash)? {
+                    if let Some(role) = role_on(store, caller, kind, hash)? {
+                        roles.insert(hash.clone(), role);
+                    }
+                    rows.push(row);
+                }
+            }
+            // The order of the unfiltered listing: by title, then hash.
+            rows.sort_by(|a, b| (&a.name, &a.hash).cmp(&(&b.name, &b.hash)));
+            (rows, roles)
+        }
+    };
     let mut out = Vec::new();
-    for r in store.resources(kind)? {
+    for r in rows {
         if title_eq.is_some_and(|t| t != r.name) || title_like.is_some_and(|p| !like(p, &r.name)) {
             continue;
         }
@@ -188,10 +210,7 @@ pub async fn list_projects(
     };
     let creator = owner(&store)?;
     let mut out = Vec::new();
-    for (p, role) in visible(&store, &caller, ResourceKind::Project, &q)? {
-        if tagged.as_ref().is_some_and(|t| !t.contains(&p.hash)) {
-            continue;
-        }
+    for (p, role) in visible(&store, &caller, ResourceKind::Project, &q, tagged.as_ref())? {
         out.push(project_json(&p, role.as_deref(), &creator));
     }
     page(out, &q, app.settings.page_size_max)
@@ -215,7 +234,7 @@ pub async fn list_datasets(
 ) -> ApiResult<Json<Value>> {
     let q = Query::parse(q.as_deref());
     let store = app.store();
-    let result: Vec<Value> = visible(&store, &caller, ResourceKind::Dataset, &q)?
+    let result: Vec<Value> = visible(&store, &caller, ResourceKind::Dataset, &q, None)?
         .iter()
         .map(|(d, role)| dataset_json(d, role.as_deref()))
         .collect();
@@ -230,7 +249,7 @@ pub async fn list_ontologies(
 ) -> ApiResult<Json<Value>> {
     let q = Query::parse(q.as_deref());
     let store = app.store();
-    let out: Vec<Value> = visible(&store, &caller, ResourceKind::Ontology, &q)?
+    let out: Vec<Value> = visible(&store, &caller, ResourceKind::Ontology, &q, None)?
         .iter()
         .map(|(o, role)| ontology_json(&o.hash, &o.name, role.as_deref()))
         .collect();

@@ -124,6 +124,20 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Whether `email_addr` is a member of the group named `group`, by key.
+    pub fn is_member(&self, group: &str, email_addr: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM groups g JOIN group_members m ON m.group_hash = g.hash
+                 WHERE g.name = ?1 AND m.email = ?2",
+                params![group, email::normalize(email_addr)],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
     // ------------------------------------------------------------ groups
 
     pub fn groups(&self) -> Result<Vec<GroupRow>> {
@@ -630,5 +644,8 @@ mod tests {
             .expect("held");
         assert_eq!(held.get("p1"), Some(&vec!["reviewer".to_string()]));
         assert_eq!(held.get("p2"), Some(&vec!["admin".to_string()]));
+        assert!(s.is_member("Team", "Bo@acme.com").expect("member"));
+        assert!(!s.is_member("Team", "al@acme.com").expect("not a member"));
+        assert!(!s.is_member("Nobody", "bo@acme.com").expect("no group"));
     }
 }
