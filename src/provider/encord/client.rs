@@ -17,6 +17,8 @@ use crate::encord::signature::{sign_v1, sign_v2};
 use crate::provider::{ErrorClass, ProviderError};
 use ed25519_dalek::SigningKey;
 use reqwest::Method;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Tries per call, the first included (the SDK makes 4 too).
@@ -77,6 +79,14 @@ impl Request {
     fn is_read(&self) -> bool {
         self.method == Method::GET
     }
+}
+
+/// A page of a listing (encord-api.md §3): `results` required, `nextPageToken` optional.
+#[derive(Deserialize)]
+struct Page<T> {
+    results: Vec<T>,
+    #[serde(rename = "nextPageToken", default)]
+    next_page_token: Option<String>,
 }
 
 /// A failed call: its class and message, and whether the change may have been made.
@@ -337,6 +347,16 @@ impl Client {
         endpoint: &'static str,
         path: String,
     ) -> Result<Vec<Value>, ProviderError> {
+        self.pages_of(endpoint, path).await
+    }
+
+    /// [`Client::pages`], each item read as `T`: fields `T` does not name are skipped
+    /// unread, so the large listings (users, projects) never exist as JSON trees.
+    pub async fn pages_of<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: String,
+    ) -> Result<Vec<T>, ProviderError> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
         self.progress.listing_started(endpoint);
@@ -349,15 +369,14 @@ impl Client {
                 }
             };
             let req = Request::get(endpoint, page_path);
-            let mut page = self.read_json(&req).await?;
-            match page.get_mut("results") {
-                Some(Value::Array(results)) => items.append(results),
-                _ => return Err(unexpected(&req, "a page without `results`")),
-            }
-            match page.get("nextPageToken").and_then(Value::as_str) {
+            let body = self.read(&req).await?;
+            let page: Page<T> = serde_json::from_slice(&body)
+                .map_err(|e| unexpected(&req, &format!("a page orgform cannot read ({e})")))?;
+            items.extend(page.results);
+            match page.next_page_token {
                 Some(t) if !t.is_empty() => {
                     self.progress.page_read(endpoint, false);
-                    token = Some(t.to_string());
+                    token = Some(t);
                 }
                 _ => {
                     self.progress.page_read(endpoint, true);

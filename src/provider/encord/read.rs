@@ -68,12 +68,12 @@ pub async fn read(client: &Client, scope: Option<&ReadScope>) -> Result<Snapshot
     let schema_req = Request::get(SCHEMA, SCHEMA.to_string());
     let datasets_req = Request::get(DATASETS, format!("{DATASETS}?includeOrgAccess=True"));
     let (users, groups, tags, schema, folders, projects, datasets, ontologies) = tokio::try_join!(
-        client.pages(USERS, USERS.to_string()),
+        client.pages_of::<UserItem>(USERS, USERS.to_string()),
         client.pages(GROUPS, GROUPS.to_string()),
         client.pages(TAGS, TAGS.to_string()),
         client.read_json(&schema_req),
         client.pages(FOLDERS, all_folders()),
-        client.pages(PROJECTS, format!("{PROJECTS}?includeOrgAccess=True")),
+        client.pages_of::<ProjectItem>(PROJECTS, format!("{PROJECTS}?includeOrgAccess=True")),
         client.read_json(&datasets_req),
         client.pages(ONTOLOGIES, format!("{ONTOLOGIES}?includeOrgAccess=True")),
     )?;
@@ -118,13 +118,11 @@ pub async fn read(client: &Client, scope: Option<&ReadScope>) -> Result<Snapshot
         }
     }
     read_folders(&folders, &mut org, &mut ids)?;
-    for p in &projects {
-        let hash = text(p, "projectHash", PROJECTS)?;
-        let name = text(p, "title", PROJECTS)?;
+    for p in projects {
         org.projects.insert(
-            hash,
+            p.hash,
             Project {
-                name,
+                name: p.title,
                 ..Project::default()
             },
         );
@@ -386,11 +384,8 @@ pub async fn tag_assignments(
     }
     let per_tag = try_join_all(org.project_tags.keys().map(|tag| async move {
         let path = format!("{PROJECTS}?includeOrgAccess=True&tagsAnyof={}", encode(tag));
-        let tagged = client.pages(PROJECTS, path).await?;
-        let hashes = tagged
-            .iter()
-            .map(|p| text(p, "projectHash", PROJECTS))
-            .collect::<Result<Vec<String>, ProviderError>>()?;
+        let tagged = client.pages_of::<ProjectItem>(PROJECTS, path).await?;
+        let hashes: Vec<String> = tagged.into_iter().map(|p| p.hash).collect();
         Ok::<_, ProviderError>((tag.clone(), hashes))
     }))
     .await?;
@@ -471,10 +466,28 @@ fn read_folders(list: &[Value], org: &mut Org, ids: &mut Ids) -> Result<(), Prov
     Ok(())
 }
 
-fn user_of(u: &Value) -> Result<(String, User), ProviderError> {
-    let email = normalize(&text(u, "email", USERS)?);
-    let role_name = text(u, "roleMnemonicName", USERS)?;
-    let role = wire::org_role(&role_name).ok_or_else(|| {
+/// A user of the org as the users listing gives it (other fields skipped).
+#[derive(serde::Deserialize)]
+pub struct UserItem {
+    pub email: String,
+    #[serde(rename = "roleMnemonicName")]
+    pub role: String,
+    #[serde(rename = "memberType")]
+    pub member_type: String,
+}
+
+/// A project as the projects listing gives it (other fields skipped).
+#[derive(serde::Deserialize)]
+struct ProjectItem {
+    #[serde(rename = "projectHash")]
+    hash: String,
+    title: String,
+}
+
+fn user_of(u: &UserItem) -> Result<(String, User), ProviderError> {
+    let email = normalize(&u.email);
+    let role_name = &u.role;
+    let role = wire::org_role(role_name).ok_or_else(|| {
         ProviderError::new(
             ErrorClass::Other,
             format!(
@@ -482,8 +495,8 @@ fn user_of(u: &Value) -> Result<(String, User), ProviderError> {
             ),
         )
     })?;
-    let type_name = text(u, "memberType", USERS)?;
-    let user_type = wire::user_type(&type_name).ok_or_else(|| {
+    let type_name = &u.member_type;
+    let user_type = wire::user_type(type_name).ok_or_else(|| {
         ProviderError::new(
             ErrorClass::Other,
             format!(

@@ -764,25 +764,13 @@ impl Writer<'_> {
 
 /// A user's role and type, or `None` when not in the org.
 async fn user(c: &Client, email: &str) -> Result<Option<(OrgRole, UserType)>, ProviderError> {
-    let users = c.pages(read::USERS, read::USERS.into()).await?;
-    for u in &users {
-        let found = u
-            .get("email")
-            .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case(email));
-        if found {
-            let role = u
-                .get("roleMnemonicName")
-                .and_then(Value::as_str)
-                .and_then(wire::org_role);
-            let ty = u
-                .get("memberType")
-                .and_then(Value::as_str)
-                .and_then(wire::user_type);
-            return Ok(role.zip(ty));
-        }
-    }
-    Ok(None)
+    let users = c
+        .pages_of::<read::UserItem>(read::USERS, read::USERS.into())
+        .await?;
+    Ok(users
+        .iter()
+        .find(|u| u.email.eq_ignore_ascii_case(email))
+        .and_then(|u| wire::org_role(&u.role).zip(wire::user_type(&u.member_type))))
 }
 
 async fn group_named(c: &Client, name: &str) -> Result<Option<String>, ProviderError> {
