@@ -249,11 +249,21 @@ impl Org {
     }
 
     /// Access entries of every resource, as (kind, resource hash, principal, role name).
-    pub fn access_entries(&self) -> Vec<(ResourceKind, &str, &Principal, String)> {
+    pub fn access_entries(&self) -> Vec<(ResourceKind, &str, &Principal, &'static str)> {
         let mut out = Vec::new();
+        self.each_access(|kind, hash, who, role| out.push((kind, hash, who, role)));
+        out
+    }
+
+    /// Calls `f` with every access entry, in the order of [`Org::access_entries`]
+    /// (projects, datasets, ontologies; each by hash, then principal), collecting nothing.
+    pub fn each_access<'a>(
+        &'a self,
+        mut f: impl FnMut(ResourceKind, &'a str, &'a Principal, &'static str),
+    ) {
         for (hash, p) in &self.projects {
             for (who, role) in &p.access {
-                out.push((ResourceKind::Project, hash.as_str(), who, role.to_string()));
+                f(ResourceKind::Project, hash, who, role.name());
             }
         }
         for (kind, map) in [
@@ -262,11 +272,10 @@ impl Org {
         ] {
             for (hash, r) in map {
                 for (who, role) in &r.access {
-                    out.push((kind, hash.as_str(), who, role.to_string()));
+                    f(kind, hash, who, role.name());
                 }
             }
         }
-        out
     }
 
     /// Every resource of a kind as (hash, title).

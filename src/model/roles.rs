@@ -97,22 +97,98 @@ impl ResourceRole {
     }
 }
 
-macro_rules! display_via_serde {
-    ($($t:ty),*) => {$(
+/// Each vocabulary's names, as spelled in manifests (the serde names: a test checks
+/// they agree). A plain match: the access lists of large orgs print many roles.
+macro_rules! names {
+    ($($t:ident { $($v:ident => $name:literal),* $(,)? })*) => {$(
+        impl $t {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($t::$v => $name),*
+                }
+            }
+        }
+
         impl fmt::Display for $t {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                // The serde name is the manifest spelling; show users what they write.
-                let v = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-                f.write_str(v.as_str().unwrap_or_default())
+                f.write_str(self.name())
             }
         }
     )*};
 }
 
-display_via_serde!(
-    OrgRole,
-    UserType,
-    InvitationStatus,
-    ProjectRole,
-    ResourceRole
-);
+names! {
+    OrgRole {
+        Admin => "admin",
+        Member => "member",
+        WorkforceManager => "workforce_manager",
+        Collaborator => "collaborator",
+    }
+    UserType {
+        Internal => "internal",
+        External => "external",
+        Workforce => "workforce",
+    }
+    InvitationStatus {
+        Invited => "invited",
+        Declined => "declined",
+        Joined => "joined",
+    }
+    ProjectRole {
+        Admin => "admin",
+        TeamManager => "team_manager",
+        Reviewer => "reviewer",
+        AnnotatorReviewer => "annotator_reviewer",
+        Annotator => "annotator",
+        Viewer => "viewer",
+    }
+    ResourceRole {
+        Admin => "admin",
+        User => "user",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(v: T) -> String {
+        serde_json::to_value(v)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn names_are_the_manifest_spellings() {
+        use InvitationStatus as S;
+        use OrgRole as O;
+        use ProjectRole as P;
+        use ResourceRole as R;
+        use UserType as U;
+        for v in [O::Admin, O::Member, O::WorkforceManager, O::Collaborator] {
+            assert_eq!(v.name(), serde_name(v));
+            assert_eq!(v.to_string(), serde_name(v));
+        }
+        for v in [U::Internal, U::External, U::Workforce] {
+            assert_eq!(v.to_string(), serde_name(v));
+        }
+        for v in [S::Invited, S::Declined, S::Joined] {
+            assert_eq!(v.to_string(), serde_name(v));
+        }
+        for v in [
+            P::Admin,
+            P::TeamManager,
+            P::Reviewer,
+            P::AnnotatorReviewer,
+            P::Annotator,
+            P::Viewer,
+        ] {
+            assert_eq!(v.to_string(), serde_name(v));
+        }
+        for v in [R::Admin, R::User] {
+            assert_eq!(v.to_string(), serde_name(v));
+        }
+    }
+}

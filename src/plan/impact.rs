@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::footprint::Footprints;
+use super::titles::Titles;
 use super::{Action, Change, Kind, Target};
 use crate::model::{Org, Principal, ResourceKind};
 
@@ -104,21 +106,28 @@ pub struct ProjectRef {
 }
 
 /// Sets `impact` on every group or tag deletion and user deletion or replacement.
-pub fn attach(changes: &mut [Change], live: &Org) {
+pub(super) fn attach(
+    changes: &mut [Change],
+    live: &Org,
+    held: &Footprints<'_>,
+    titles: &Titles<'_>,
+) {
     let restored = Restored::of(changes);
     for c in changes.iter_mut() {
         let impact = match (&c.target, c.action) {
-            (Target::Group { name }, Action::Delete) => group_deleted(live, name),
-            (Target::User { email }, Action::Delete) => user_removed(live, email, None),
-            (Target::User { email }, Action::Replace) => user_removed(live, email, Some(&restored)),
-            (Target::ProjectTag { name }, Action::Delete) => tag_deleted(live, name),
+            (Target::Group { name }, Action::Delete) => group_deleted(live, held, titles, name),
+            (Target::User { email }, Action::Delete) => user_removed(held, titles, email, None),
+            (Target::User { email }, Action::Replace) => {
+                user_removed(held, titles, email, Some(&restored))
+            }
+            (Target::ProjectTag { name }, Action::Delete) => tag_deleted(live, titles, name),
             _ => continue,
         };
         c.impact = (!impact.is_empty()).then_some(impact);
     }
 }
 
-fn group_deleted(live: &Org, name: &str) -> Impact {
+fn group_deleted(live: &Org, held: &Footprints<'_>, titles: &Titles<'_>, name: &str) -> Impact {
     let Some(group) = live.groups.get(name) else {
         return Impact::default();
     };
@@ -126,13 +135,18 @@ fn group_deleted(live: &Org, name: &str) -> Impact {
     Impact {
         members: Capped::of(group.members.iter().cloned()),
         managers: Capped::of(group.managers.iter().cloned()),
-        access: Capped::of(access_of(live, &who, |_, _| false)),
+        access: Capped::of(access_lost(held, titles, &who, |_, _| false)),
         ..Impact::default()
     }
 }
 
 /// What a removed user loses; for a replacement, less what the plan adds back.
-fn user_removed(live: &Org, email: &str, restored: Option<&Restored>) -> Impact {
+fn user_removed(
+    held: &Footprints<'_>,
+    titles: &Titles<'_>,
+    email: &str,
+    restored: Option<&Restored>,
+) -> Impact {
     let kept_group = |group: &str, manager: bool| {
         restored.is_some_and(|r| {
             let name = r.renamed.get(group).map_or(group, String::as_str);
@@ -140,12 +154,13 @@ fn user_removed(live: &Org, email: &str, restored: Option<&Restored>) -> Impact 
                 .contains(&(name.to_string(), email.to_string(), manager))
         })
     };
-    let groups = live.groups.iter().flat_map(|(name, g)| {
-        let member = g.members.contains(email) && !kept_group(name, false);
-        let manager = g.managers.contains(email) && !kept_group(name, true);
+    let places = held.places_of(email);
+    let groups = places.iter().flat_map(|p| {
+        let member = p.member && !kept_group(p.group, false);
+        let manager = p.manager && !kept_group(p.group, true);
         [
-            member.then(|| name.clone()),
-            manager.then(|| format!("{name} (manager)")),
+            member.then(|| p.group.to_string()),
+            manager.then(|| format!("{} (manager)", p.group)),
         ]
         .into_iter()
         .flatten()
@@ -159,19 +174,19 @@ fn user_removed(live: &Org, email: &str, restored: Option<&Restored>) -> Impact 
     };
     Impact {
         groups: Capped::of(groups),
-        access: Capped::of(access_of(live, &who, kept_access)),
+        access: Capped::of(access_lost(held, titles, &who, kept_access)),
         ..Impact::default()
     }
 }
 
-fn tag_deleted(live: &Org, name: &str) -> Impact {
+fn tag_deleted(live: &Org, titles: &Titles<'_>, name: &str) -> Impact {
     let projects = live
         .projects
         .iter()
         .filter(|(_, p)| p.tags.contains(name))
         .map(|(hash, _)| ProjectRef {
             project: hash.clone(),
-            title: label(live, ResourceKind::Project, hash),
+            title: titles.label(ResourceKind::Project, hash),
         });
     Impact {
         projects: Capped::of(projects),
@@ -180,37 +195,22 @@ fn tag_deleted(live: &Org, name: &str) -> Impact {
 }
 
 /// The live access entries of `who`, except those `skip` says stay.
-fn access_of(
-    live: &Org,
+fn access_lost(
+    held: &Footprints<'_>,
+    titles: &Titles<'_>,
     who: &Principal,
     skip: impl Fn(ResourceKind, &str) -> bool,
 ) -> Vec<AccessLost> {
-    live.access_entries()
-        .into_iter()
-        .filter(|(kind, hash, p, _)| *p == who && !skip(*kind, hash))
-        .map(|(kind, hash, _, role)| AccessLost {
-            resource_kind: kind,
-            resource: hash.to_string(),
-            title: label(live, kind, hash),
-            role,
+    held.access_of(who)
+        .iter()
+        .filter(|a| !skip(a.kind, a.hash))
+        .map(|a| AccessLost {
+            resource_kind: a.kind,
+            resource: a.hash.to_string(),
+            title: titles.label(a.kind, a.hash),
+            role: a.role.to_string(),
         })
         .collect()
-}
-
-/// A resource's title, with its hash when another resource of its kind has the same one.
-fn label(live: &Org, kind: ResourceKind, hash: &str) -> String {
-    let title = live.title(kind, hash).unwrap_or(hash);
-    let shared = live
-        .resources_of(kind)
-        .iter()
-        .filter(|(_, t)| *t == title)
-        .count()
-        > 1;
-    if shared {
-        format!("{title} ({hash})")
-    } else {
-        title.to_string()
-    }
 }
 
 /// What the plan adds back: memberships (group as after the plan, email, manager) and

@@ -6,11 +6,13 @@
 
 mod diff;
 mod fingerprint;
+mod footprint;
 pub mod impact;
 pub mod integrity;
 pub mod op;
 mod order;
 pub mod target;
+mod titles;
 
 use std::collections::BTreeMap;
 

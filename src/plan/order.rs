@@ -14,6 +14,11 @@ pub fn sort_for_apply(changes: &mut [Change]) {
     changes.sort_by_cached_key(sort_key);
 }
 
+/// [`sort_for_apply`] for borrowed changes (the same order).
+pub fn sort_refs_for_apply(changes: &mut [&Change]) {
+    changes.sort_by_cached_key(|c| sort_key(c));
+}
+
 /// The step of the apply order a change belongs to (0 users first … 5 user removals).
 /// Grants come before revocations: taking an admin role away is a revocation, so a
 /// resource keeps an admin while another is granted.

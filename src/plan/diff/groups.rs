@@ -104,11 +104,10 @@ impl<'a> Planner<'a> {
             }
             self.group_map.insert(name.clone(), None);
             let grants = self
-                .live
-                .access_entries()
-                .iter()
-                .filter(|(_, _, p, _)| **p == Principal::Group(name.clone()))
-                .count();
+                .lookups
+                .footprints
+                .access_of(&Principal::Group(name.clone()))
+                .len();
             let op = Op::DeleteGroup {
                 name: name.clone(),
                 description: have.description.clone(),

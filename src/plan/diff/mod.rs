@@ -12,11 +12,13 @@ use super::order::{enforce_deletion_limits, sort_for_apply};
 use super::{Blocked, Capabilities, Change, Kind, Plan, Source, Warning};
 use crate::config::Policy;
 use crate::diagnostic::{Rule, Sources};
-use crate::model::{Desired, DesiredResource, Org, ResourceKind};
+use crate::model::{Desired, Org, ResourceKind};
+use lookups::Lookups;
 
 mod admins;
 mod folders;
 mod groups;
+mod lookups;
 mod metadata;
 mod resources;
 mod tags;
@@ -43,8 +45,9 @@ pub fn plan(
 ) -> Plan {
     let mut held = Held::default();
     protect_key_user(&caps, live, &mut held);
+    let lookups = Lookups::new(desired, live);
     let p = 'plan: loop {
-        let mut p = Planner::new(desired, live, policy, caps.clone(), sources, held);
+        let mut p = Planner::new(desired, live, policy, caps.clone(), sources, &lookups, held);
         p.run();
         sort_for_apply(&mut p.changes);
         // Holding a change back can expose another that takes the same admin away
@@ -79,7 +82,7 @@ pub fn plan(
     } = p;
     enforce_deletion_limits(&mut changes, &mut blocked, &policy.max_deletions);
     sort_for_apply(&mut changes);
-    super::impact::attach(&mut changes, live);
+    super::impact::attach(&mut changes, live, &lookups.footprints, &lookups.titles);
     blocked.sort_by(|a, b| (a.kind, &a.key, a.rule).cmp(&(b.kind, &b.key, b.rule)));
     // A resource judged in several rounds is reported once.
     blocked.dedup_by(|a, b| (a.kind, &a.key, a.rule) == (b.kind, &b.key, b.rule));
@@ -150,10 +153,8 @@ struct Planner<'a> {
     /// Ambiguous renames (blocked): the declared names, which nothing may reference,
     /// and the live candidates, which nothing may touch.
     blocked_names: BTreeSet<(Kind, String)>,
-    /// Live resource hashes by title, and the declaration (the first) for each live
-    /// resource by hash: built once, since admin checks ask per resource.
-    by_title: BTreeMap<(ResourceKind, String), Vec<String>>,
-    declared_by_live: BTreeMap<(ResourceKind, String), &'a DesiredResource>,
+    /// Built once per plan (see [`Lookups`]).
+    lookups: &'a Lookups<'a>,
     /// Users and groups that must stay (see [`plan`]).
     held: Held,
     frozen_names: BTreeSet<(Kind, String)>,
@@ -194,6 +195,7 @@ impl<'a> Planner<'a> {
         policy: &'a Policy,
         caps: Capabilities,
         sources: &'a Sources,
+        lookups: &'a Lookups<'a>,
         held: Held,
     ) -> Self {
         Planner {
@@ -213,8 +215,7 @@ impl<'a> Planner<'a> {
             blocked_names: BTreeSet::new(),
             frozen_names: BTreeSet::new(),
             tag_map: BTreeMap::new(),
-            by_title: BTreeMap::new(),
-            declared_by_live: BTreeMap::new(),
+            lookups,
             held,
         }
     }
@@ -227,7 +228,6 @@ impl<'a> Planner<'a> {
                 None,
             );
         }
-        self.index_resources();
         self.users();
         self.groups();
         self.tags();

@@ -35,67 +35,21 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    /// Indexes live resources by title and maps each live resource to its first
-    /// declaration.
-    pub(super) fn index_resources(&mut self) {
-        let live = self.live;
-        for kind in [
-            ResourceKind::Project,
-            ResourceKind::Dataset,
-            ResourceKind::Ontology,
-        ] {
-            for (hash, title) in live.resources_of(kind) {
-                self.by_title
-                    .entry((kind, title.to_string()))
-                    .or_default()
-                    .push(hash.to_string());
-            }
-        }
-        let desired = self.desired;
-        for r in &desired.resources {
-            if let Ok(hash) = self.lookup(r) {
-                self.declared_by_live.entry((r.kind, hash)).or_insert(r);
-            }
-        }
-    }
-
     /// The live resource a declaration names: its hash, or the hashes of every live
     /// resource with the declared title (none, or several).
     pub(super) fn lookup(&self, r: &DesiredResource) -> Result<String, Vec<String>> {
-        if let Some(hash) = &r.by.hash {
-            return match self.live.title(r.kind, hash) {
-                Some(_) => Ok(hash.clone()),
-                None => Err(Vec::new()),
-            };
-        }
-        let title = r.by.name.clone().unwrap_or_default();
-        match self.by_title.get(&(r.kind, title)).map(Vec::as_slice) {
-            Some([hash]) => Ok(hash.clone()),
-            Some(many) => Err(many.to_vec()),
-            None => Err(Vec::new()),
-        }
+        self.lookups.lookup(r)
     }
 
     /// The declaration of a live resource, if the manifests declare it.
     pub(super) fn declared(&self, kind: ResourceKind, hash: &str) -> Option<&'a DesiredResource> {
-        self.declared_by_live
-            .get(&(kind, hash.to_string()))
-            .copied()
+        self.lookups.declared(kind, hash)
     }
 
     /// A resource as people read it: its title, with the hash when another live
     /// resource of its kind has the same title.
     pub(super) fn label(&self, kind: ResourceKind, hash: &str) -> String {
-        let title = self.live.title(kind, hash).unwrap_or(hash);
-        let shared = self
-            .by_title
-            .get(&(kind, title.to_string()))
-            .is_some_and(|hashes| hashes.len() > 1);
-        if shared {
-            format!("{title} ({hash})")
-        } else {
-            title.to_string()
-        }
+        self.lookups.titles.label(kind, hash)
     }
 
     /// The live resource a declaration names, or a blocked item saying why there is none.
@@ -278,30 +232,34 @@ impl<'a> Planner<'a> {
     /// do not manage: re-adding a user drops it, and orgform must not lose what it does
     /// not own.
     pub(super) fn restore_undeclared_access(&mut self, managed: &[Resolved]) {
-        let is_managed = |kind: ResourceKind, hash: &str| {
-            managed.iter().any(|r| r.kind == kind && r.hash == hash)
-        };
+        if self.replaced_users.is_empty() {
+            return;
+        }
+        let managed: BTreeSet<(ResourceKind, &str)> =
+            managed.iter().map(|r| (r.kind, r.hash.as_str())).collect();
+        // In the order of the live org's access entries: by resource, then user.
         let mut restore = Vec::new();
-        for (kind, hash, who, role) in self.live.access_entries() {
-            if let Principal::User(email) = who
-                && self.replaced_users.contains(email)
-                && !is_managed(kind, hash)
-            {
-                restore.push((kind, hash.to_string(), who.clone(), role));
+        for email in &self.replaced_users {
+            let who = Principal::User(email.clone());
+            for a in self.lookups.footprints.access_of(&who).iter() {
+                if !managed.contains(&(a.kind, a.hash)) {
+                    restore.push((a.kind, a.hash, email.clone(), a.role));
+                }
             }
         }
-        for (kind, hash, who, role) in restore {
+        restore.sort();
+        for (kind, hash, email, role) in restore {
             // Roles read from the org are the platform's own: they always parse.
-            let Some(role) = AccessRole::parse(kind, &role) else {
+            let Some(role) = AccessRole::parse(kind, role) else {
                 continue;
             };
             let op = Op::GrantAccess {
                 resource: ResourceId {
                     kind,
-                    title: self.label(kind, &hash),
-                    hash,
+                    title: self.label(kind, hash),
+                    hash: hash.to_string(),
                 },
-                principal: who,
+                principal: Principal::User(email),
                 role,
             };
             self.changes.push(

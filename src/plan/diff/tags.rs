@@ -16,7 +16,7 @@ impl<'a> Planner<'a> {
                 ("project_tag", name.clone()),
                 name,
                 self.desired.tag_renames.get(name),
-                |n| self.live.tag_named(n).map(str::to_string),
+                |n| self.lookups.tag_named(n).map(str::to_string),
             );
             let live_name = match found {
                 Match::Found(live_name) => Some(live_name),

@@ -189,19 +189,8 @@ impl<'a> Planner<'a> {
 
     /// How many groups a live user is in, and on how many resources they have access.
     pub(super) fn user_footprint(&self, email: &str) -> (usize, usize) {
-        let groups = self
-            .live
-            .groups
-            .values()
-            .filter(|g| g.members.contains(email) || g.managers.contains(email))
-            .count();
+        let held = &self.lookups.footprints;
         let who = Principal::User(email.to_string());
-        let access = self
-            .live
-            .access_entries()
-            .iter()
-            .filter(|(_, _, p, _)| **p == who)
-            .count();
-        (groups, access)
+        (held.places_of(email).len(), held.access_of(&who).len())
     }
 }

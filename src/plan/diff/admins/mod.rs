@@ -10,185 +10,20 @@
 //! back. Where a removed user was the last admin of a resource whose access the
 //! manifests do not manage, `policy.offboarding.replacement` takes over instead.
 
+mod world;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostic::Rule;
 use crate::model::{Org, Principal, ResourceKind, UserType, email};
-use crate::plan::order::{limit_for, limit_message, phase, sort_for_apply};
+use crate::plan::order::{limit_for, limit_message, phase, sort_refs_for_apply};
 use crate::plan::{AccessRole, Action, Blocked, Change, Danger, Kind, Op, ResourceId, Target};
 
 use super::{Held, Planner};
+use world::{AdminWorld, At};
 
 /// A Project or Dataset, by kind and hash.
 type Res = (ResourceKind, String);
-
-/// Who administers which resource, and who is in the org and in which group.
-struct AdminWorld {
-    users: BTreeSet<String>,
-    /// Group name → members.
-    groups: BTreeMap<String, BTreeSet<String>>,
-    admins: BTreeMap<Res, BTreeSet<Principal>>,
-    /// The reverse of `admins`.
-    admin_of: BTreeMap<Principal, BTreeSet<Res>>,
-}
-
-impl AdminWorld {
-    fn of(live: &Org) -> Self {
-        let mut world = AdminWorld {
-            users: live.users.keys().cloned().collect(),
-            groups: live
-                .groups
-                .iter()
-                .map(|(n, g)| (n.clone(), g.members.clone()))
-                .collect(),
-            admins: BTreeMap::new(),
-            admin_of: BTreeMap::new(),
-        };
-        for (kind, hash, who, role) in live.access_entries() {
-            if kind != ResourceKind::Ontology && role == "admin" {
-                world.grant((kind, hash.to_string()), who.clone());
-            }
-        }
-        world
-    }
-
-    fn grant(&mut self, res: Res, who: Principal) {
-        self.admin_of
-            .entry(who.clone())
-            .or_default()
-            .insert(res.clone());
-        self.admins.entry(res).or_default().insert(who);
-    }
-
-    /// Takes `who`'s admin role away everywhere (or on one resource); returns where.
-    fn revoke(&mut self, who: &Principal, only: Option<&Res>) -> Vec<Res> {
-        let Some(set) = self.admin_of.get_mut(who) else {
-            return Vec::new();
-        };
-        let lost: Vec<Res> = match only {
-            Some(res) => set.take(res).into_iter().collect(),
-            None => std::mem::take(set).into_iter().collect(),
-        };
-        for res in &lost {
-            if let Some(admins) = self.admins.get_mut(res) {
-                admins.remove(who);
-            }
-        }
-        lost
-    }
-
-    /// Where a group is admin (whose admin may go when the group loses members).
-    fn administered_by_group(&self, group: &str) -> Vec<Res> {
-        self.admin_of
-            .get(&Principal::Group(group.to_string()))
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
-    fn has_admin(&self, res: &Res) -> bool {
-        self.admins.get(res).is_some_and(|admins| {
-            admins.iter().any(|who| match who {
-                Principal::User(e) => self.users.contains(e),
-                Principal::Group(g) => self.groups.get(g).is_some_and(|m| !m.is_empty()),
-            })
-        })
-    }
-
-    /// Applies one change; returns the resources where it took an admin away.
-    fn apply(&mut self, c: &Change) -> Vec<Res> {
-        let after_role_admin = || {
-            matches!(
-                c.op(),
-                Ok(Op::GrantAccess { role: to, .. }
-                    | Op::SetAccessRole { to, .. }
-                    | Op::ReplaceAccess { to, .. }) if to.is_admin()
-            )
-        };
-        match (&c.target, c.action) {
-            (Target::User { email }, Action::Create) => {
-                self.users.insert(email.clone());
-                Vec::new()
-            }
-            (Target::User { email }, Action::Delete | Action::Replace) => {
-                // Removing (or re-adding) a user drops their access and memberships.
-                let mut lost = self.revoke(&Principal::User(email.clone()), None);
-                let groups: Vec<String> = self
-                    .groups
-                    .iter_mut()
-                    .filter_map(|(g, members)| members.remove(email).then(|| g.clone()))
-                    .collect();
-                for g in groups {
-                    lost.extend(self.administered_by_group(&g));
-                }
-                if c.action == Action::Delete {
-                    self.users.remove(email);
-                }
-                lost
-            }
-            (Target::Group { name }, Action::Create) => {
-                self.groups.entry(name.clone()).or_default();
-                Vec::new()
-            }
-            (Target::Group { name }, Action::Rename) => {
-                let Ok(op) = c.op() else {
-                    return Vec::new();
-                };
-                let Some(new) = op.renamed_to() else {
-                    return Vec::new();
-                };
-                if let Some(members) = self.groups.remove(name) {
-                    self.groups.insert(new.to_string(), members);
-                }
-                let old = Principal::Group(name.clone());
-                for res in self.revoke(&old, None) {
-                    self.grant(res, Principal::Group(new.to_string()));
-                }
-                Vec::new()
-            }
-            (Target::Group { name }, Action::Delete) => {
-                self.groups.remove(name);
-                self.revoke(&Principal::Group(name.clone()), None)
-            }
-            (Target::GroupMember { group, email }, Action::Create) => {
-                self.groups
-                    .entry(group.clone())
-                    .or_default()
-                    .insert(email.clone());
-                Vec::new()
-            }
-            (Target::GroupMember { group, email }, Action::Delete) => {
-                let removed = self
-                    .groups
-                    .get_mut(group)
-                    .is_some_and(|members| members.remove(email));
-                if removed {
-                    self.administered_by_group(group)
-                } else {
-                    Vec::new()
-                }
-            }
-            (
-                Target::Access {
-                    resource_kind,
-                    resource,
-                    principal,
-                    ..
-                },
-                action,
-            ) if *resource_kind != ResourceKind::Ontology => {
-                let res = (*resource_kind, resource.clone());
-                let admin_after = action != Action::Delete && after_role_admin();
-                if admin_after {
-                    self.grant(res, principal.clone());
-                    Vec::new()
-                } else {
-                    self.revoke(principal, Some(&res))
-                }
-            }
-            _ => Vec::new(),
-        }
-    }
-}
 
 /// For changes in apply order, applied to `live`: which of them take away a Project's
 /// or Dataset's last admin (SPEC §7.3), each with the resources (kind, hash) it would
@@ -199,7 +34,8 @@ pub fn admin_losses(
     changes: &[Change],
 ) -> BTreeMap<usize, Vec<(ResourceKind, String)>> {
     let mut losses: BTreeMap<usize, Vec<(ResourceKind, String)>> = BTreeMap::new();
-    for v in Verdict::compute(live, changes).violations {
+    let changes: Vec<&Change> = changes.iter().collect();
+    for v in Verdict::compute(live, &changes).violations {
         for i in v.causes {
             losses.entry(i).or_default().push(v.res.clone());
         }
@@ -230,15 +66,10 @@ pub(super) struct Verdict {
 }
 
 impl Verdict {
-    fn compute(live: &Org, changes: &[Change]) -> Verdict {
-        let mut world = AdminWorld::of(live);
-        let had: BTreeSet<Res> = world
-            .admins
-            .keys()
-            .filter(|r| world.has_admin(r))
-            .cloned()
-            .collect();
-        let mut causes: BTreeMap<Res, Vec<usize>> = BTreeMap::new();
+    fn compute<'a>(live: &'a Org, changes: &[&'a Change]) -> Verdict {
+        let mut world = AdminWorld::of(live, changes);
+        let had = world.administered();
+        let mut causes: BTreeMap<At<'a>, Vec<usize>> = BTreeMap::new();
         let mut violations = Vec::new();
         let mut midway_checked = false;
         for (i, c) in changes.iter().enumerate() {
@@ -260,23 +91,24 @@ impl Verdict {
         Verdict { violations }
     }
 
-    fn lost<'w>(
-        world: &'w AdminWorld,
-        had: &'w BTreeSet<Res>,
-        causes: &'w BTreeMap<Res, Vec<usize>>,
+    fn lost<'w, 'a>(
+        world: &'w AdminWorld<'a>,
+        had: &'w BTreeSet<At<'a>>,
+        causes: &'w BTreeMap<At<'a>, Vec<usize>>,
         stage: Stage,
     ) -> impl Iterator<Item = Violation> + 'w {
         had.iter()
             .filter(|r| !world.has_admin(r))
             .map(move |r| Violation {
-                res: r.clone(),
+                res: (r.0, r.1.to_string()),
                 stage,
                 causes: causes.get(r).cloned().unwrap_or_default(),
             })
     }
 
     pub(super) fn of(p: &Planner<'_>) -> Verdict {
-        Verdict::compute(p.live, &p.changes)
+        let changes: Vec<&Change> = p.changes.iter().collect();
+        Verdict::compute(p.live, &changes)
     }
 
     pub(super) fn is_clean(&self) -> bool {
@@ -465,8 +297,9 @@ impl<'a> Planner<'a> {
         if !removes_users {
             return;
         }
-        let mut sorted = self.changes.clone();
-        sort_for_apply(&mut sorted);
+        // Judged in apply order, without copying the changes.
+        let mut sorted: Vec<&Change> = self.changes.iter().collect();
+        sort_refs_for_apply(&mut sorted);
         let verdict = Verdict::compute(self.live, &sorted);
         let deleted: BTreeSet<&str> = sorted
             .iter()
