@@ -160,7 +160,9 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Error);
     };
     let live = prepared.read_live()?;
-    let mut plan = prepared.plan_against(&live);
+    let mut plan = prepared
+        .workspace
+        .plan_unsealed(&live, prepared.provider.capabilities());
     if !args.target.is_empty() {
         let objects = target::objects(&prepared.workspace.desired, &live);
         if let Some(why) = args
@@ -176,8 +178,10 @@ pub fn run(globals: &Globals, args: Args) -> anyhow::Result<Exit> {
         plan.blocked
             .retain(|b| args.target.iter().any(|t| t.selects_blocked(b)));
         plan.summary = Plan::summarize(&plan.changes, plan.blocked.len());
-        plan::integrity::seal(&mut plan);
     }
+    // The live org is not needed any more: freed before the largest moment, sealing.
+    drop(live);
+    plan::integrity::seal(&mut plan);
     let plan = &plan;
 
     match args.format {

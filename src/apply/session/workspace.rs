@@ -87,6 +87,15 @@ impl Workspace {
     /// Plans against a snapshot of the live org, stamped with this orgform's version
     /// and the manifests digest, and sealed against edits. Pure.
     pub fn plan_against(&self, live: &Org, capabilities: Capabilities) -> Plan {
+        let mut plan = self.plan_unsealed(live, capabilities);
+        plan::integrity::seal(&mut plan);
+        plan
+    }
+
+    /// [`Workspace::plan_against`] before sealing: a caller that seals later can drop
+    /// the live org first (sealing builds the plan's JSON tree, the largest moment of a
+    /// big plan).
+    pub fn plan_unsealed(&self, live: &Org, capabilities: Capabilities) -> Plan {
         let source = Source {
             manifests: self.repo.config.manifests.clone(),
             git_commit: self.git_commit(),
@@ -103,7 +112,6 @@ impl Workspace {
         plan.orgform_version = super::ORGFORM_VERSION.to_string();
         plan.manifests_digest = self.manifests_digest.clone();
         plan.warnings.splice(0..0, self.warnings.iter().cloned());
-        plan::integrity::seal(&mut plan);
         plan
     }
 
