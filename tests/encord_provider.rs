@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::serve::{Server, run_with, stats};
+use crate::support::serve::{Server, retries, run_with, stats};
 use crate::util::{Run, repo_root};
 
 /// Acme's org served over HTTP, and a repository that manages it through the API.
@@ -397,17 +397,6 @@ fn apply_converges_through_faults_rate_limits_and_latency_doing_each_write_once(
         lost > 0 && retried > 0,
         "the seeds lose writes ({lost}) and retry ({retried})"
     );
-}
-
-/// The retries `--stats` counted.
-fn retries(stderr: &str) -> u64 {
-    stderr
-        .lines()
-        .find_map(|l| {
-            let (_, rest) = l.split_once("writes), ")?;
-            rest.split_once(" retries")?.0.parse().ok()
-        })
-        .unwrap_or(0)
 }
 
 #[test]

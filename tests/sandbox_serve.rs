@@ -2,7 +2,6 @@
 //! tokens, read-only keys, pages, the rate limit, injected faults, SIGTERM, and
 //! `sandbox key add`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,17 +71,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("orgform starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut first = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut first)
-            .expect("first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let url = crate::support::serve::listening_url(&mut child);
         Server { child, url }
     }
 

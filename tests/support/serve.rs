@@ -30,16 +30,7 @@ impl Server {
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()
             .expect("orgform starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("first line");
-        let url = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let url = listening_url(&mut child);
         Server { child, url, log }
     }
 
@@ -107,15 +98,40 @@ pub fn stats(stderr: &str) -> (u64, u64, BTreeMap<String, u64>) {
     (total.0, total.1, per)
 }
 
-/// The 429 answers `--stats` counted.
-pub fn rate_limited(stderr: &str) -> u64 {
+/// The address `sandbox serve` prints first on stdout, on loopback.
+pub fn listening_url(child: &mut Child) -> String {
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let url = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    url
+}
+
+/// The number `--stats`' summary line prints between `before` and `after`.
+fn summary_count(stderr: &str, before: &str, after: &str) -> u64 {
     stderr
         .lines()
         .find_map(|l| {
-            let (_, rest) = l.split_once(" retries, ")?;
-            rest.split_once(" rate-limited")?.0.parse().ok()
+            let (_, rest) = l.split_once(before)?;
+            rest.split_once(after)?.0.parse().ok()
         })
         .unwrap_or(0)
+}
+
+/// The retries `--stats` counted.
+pub fn retries(stderr: &str) -> u64 {
+    summary_count(stderr, "writes), ", " retries")
+}
+
+/// The 429 answers `--stats` counted.
+pub fn rate_limited(stderr: &str) -> u64 {
+    summary_count(stderr, " retries, ", " rate-limited")
 }
 
 /// The real binary as CI runs it (no TTY, no stdin, no colour), with `env`, wrapped by
